@@ -1,0 +1,5 @@
+import sys
+
+from iitbench.cli.main import main
+
+sys.exit(main())

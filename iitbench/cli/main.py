@@ -1,0 +1,64 @@
+"""`iitbench` entry point: dispatch to the subcommand modules; UserError -> one line on stderr, exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from iitbench import __version__
+from iitbench.cli.base import Command
+from iitbench.errors import UserError
+
+# module name -> class name; modules are imported only when their command runs (keeps `--help` fast).
+COMMANDS = {
+    "run": ("iitbench.cli.run", "RunCommand"),
+    "build": ("iitbench.cli.build", "BuildCommand"),
+    "models": ("iitbench.cli.models", "ModelsCommand"),
+    "report": ("iitbench.cli.report", "ReportCommand"),
+}
+
+
+def _load(name: str) -> Command:
+    mod, cls = COMMANDS[name]
+    return getattr(importlib.import_module(mod), cls)()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="iitbench",
+        description="Measure what multimodal training does to a language model.",
+        epilog="Example: iitbench run --model random --output runs/random",
+    )
+    parser.add_argument("--version", action="version", version=f"iitbench {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        cmd = _load(name)
+        p = sub.add_parser(name, help=cmd.help, description=cmd.help,
+                           epilog=f"Example:\n  {cmd.example}" if cmd.example else None,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        cmd.add_arguments(p)
+        p.set_defaults(_command=cmd)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_command", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args._command.run(args) or 0)
+    except UserError as e:
+        print(f"iitbench {args.command}: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print(f"iitbench {args.command}: interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""The adapter protocol: typed requests in, typed results out, batched.
+
+A model joins iitbench by subclassing `Adapter` and implementing `score_choices` (and `generate` if it can).
+`iitbench.models.dummy` is the complete, minimal example. The runner never formats model-specific prompts:
+it hands over structured messages, and the adapter applies its own chat template.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Sequence, Union
+
+from iitbench.data.images import load_image
+from iitbench.data.types import TextPart
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """An image of a dataset, loaded on demand (validated, RGB) with `load()`."""
+
+    root: Path
+    path: str
+
+    def load(self):
+        return load_image(self.root, self.path)
+
+
+MessagePart = Union[TextPart, ImageRef]
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat message: a role and its interleaved parts."""
+
+    role: str  # "system" | "user" | "assistant"
+    parts: tuple[MessagePart, ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(p.text for p in self.parts if isinstance(p, TextPart))
+
+    @property
+    def images(self) -> tuple[ImageRef, ...]:
+        return tuple(p for p in self.parts if isinstance(p, ImageRef))
+
+
+@dataclass(frozen=True)
+class ChoiceRequest:
+    """Score each candidate as the assistant's reply to `messages` (which end with a user message)."""
+
+    key: str  # stable and unique within a run, e.g. "item-7#2"
+    messages: tuple[Message, ...]
+    choices: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ChoiceResult:
+    """Log-likelihood of every candidate (sum over its tokens) and its token count, in request order."""
+
+    logliks: tuple[float, ...]
+    n_tokens: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    """Greedy generation of the assistant's reply to `messages`."""
+
+    key: str
+    messages: tuple[Message, ...]
+    max_new_tokens: int = 32
+    stop: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GenerateResult:
+    text: str
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an adapter can do; the runner marks requests it cannot take as not applicable."""
+
+    images: bool = False  # takes image parts at all
+    max_images: int | None = None  # per request; None = unlimited
+    generate: bool = False  # implements generate()
+    attention: bool = False  # implements attention_mass() for LAWS
+    max_context: int | None = None  # tokens
+
+
+class Adapter(ABC):
+    """Base class of all models. Constructed with the parsed `--model-args` as keyword arguments."""
+
+    #: Registry name; set by subclasses (and by `hf-causal:<dir>`-style names through `path`).
+    name: ClassVar[str] = ""
+    capabilities: Capabilities = Capabilities()
+
+    @abstractmethod
+    def score_choices(self, requests: Sequence[ChoiceRequest]) -> list[ChoiceResult]:
+        """Batched multiple-choice scoring. Results must not depend on how requests are batched."""
+
+    def generate(self, requests: Sequence[GenerateRequest]) -> list[GenerateResult]:
+        raise NotImplementedError(f"{type(self).__name__} cannot generate")
+
+    def accepts(self, messages: Sequence[Message]) -> str | None:
+        """None if the adapter can take these messages, else a short reason (recorded as not applicable)."""
+        n_images = sum(len(m.images) for m in messages)
+        if n_images and not self.capabilities.images:
+            return "text-only model: the dialogue contains an image"
+        cap = self.capabilities.max_images
+        if cap is not None and n_images > cap:
+            return f"the dialogue has {n_images} images; the model takes at most {cap}"
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        """Identity and settings recorded in results.json: override to add weights fingerprint, dtype, template hash."""
+        return {"fingerprint": self.fingerprint(), "parameters": None, "dtype": None, "device": "cpu",
+                "chat_template_hash": None}
+
+    def fingerprint(self) -> str:
+        """Stable identity of the model (class + arguments by default; adapters with weights hash them)."""
+        return stable_hash({"class": f"{type(self).__module__}.{type(self).__qualname__}",
+                            "args": getattr(self, "init_args", {})})
+
+
+def stable_hash(obj: Any) -> str:
+    """sha256 of a canonical JSON rendering (sorted keys); for fingerprints and template hashes."""
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()

@@ -1,0 +1,35 @@
+"""`random`: a seeded chance baseline. Scores are a hash of (seed, request key, choice), so they are identical
+whatever the batch size, order or process count."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from typing import Sequence
+
+from iitbench.models.protocol import (Adapter, Capabilities, ChoiceRequest, ChoiceResult, GenerateRequest,
+                                      GenerateResult)
+
+
+def _uniform(seed: int, key: str, i: int) -> float:
+    digest = hashlib.sha256(f"{seed}\0{key}\0{i}".encode()).digest()
+    return (int.from_bytes(digest[:8], "big") + 0.5) / 2**64
+
+
+class RandomAdapter(Adapter):
+    name = "random"
+    capabilities = Capabilities(images=True, generate=True)
+
+    def __init__(self, seed: int = 0):
+        self.seed = int(seed)
+
+    def score_choices(self, requests: Sequence[ChoiceRequest]) -> list[ChoiceResult]:
+        return [
+            ChoiceResult(logliks=tuple(math.log(_uniform(self.seed, r.key, i)) for i in range(len(r.choices))),
+                         n_tokens=tuple(1 for _ in r.choices))
+            for r in requests
+        ]
+
+    def generate(self, requests: Sequence[GenerateRequest]) -> list[GenerateResult]:
+        # A deterministic pick among A-D, to exercise free-running by generation.
+        return [GenerateResult(text="ABCD"[int(_uniform(self.seed, r.key, -1) * 4)]) for r in requests]
