@@ -1,0 +1,1 @@
+"""Question sources: synth and hf."""
