@@ -1,0 +1,31 @@
+"""OpenBookQA (`allenai/openbookqa`, config `main`; the card states no licence): `choices` is a dict of lists
+{"text": [...], "label": ["A".."D"]}; gold = `choices.label.index(answerKey.lstrip())` as in lm-eval.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from iitbench.data.types import Question, TextPart
+from iitbench.sources.hf.base import RowContext, SkipRow, SourceSpec, make_question
+
+
+def convert(row: dict[str, Any], ctx: RowContext) -> Question:
+    choices = row.get("choices") or {}
+    texts, labels = list(choices.get("text") or []), list(choices.get("label") or [])
+    if len(texts) != len(labels):
+        raise SkipRow("choices text/label length mismatch")
+    key = str(row.get("answerKey") or "").lstrip()
+    if key not in labels:
+        raise SkipRow("answer not among the options")
+    qid = str(row.get("id") or "")
+    if not qid:
+        raise SkipRow("missing id")
+    return make_question(ctx, f"openbookqa/{qid}", [TextPart(str(row.get("question_stem") or "").strip())],
+                         texts, labels.index(key))
+
+
+SPEC = SourceSpec(
+    name="openbookqa", hub_id="allenai/openbookqa", configs=("main", "additional"), default_configs=("main",),
+    default_split="test", splits=("train", "validation", "test"), kind="T", licence="unknown", convert=convert,
+    configs_are_subjects=False)
