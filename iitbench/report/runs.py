@@ -1,0 +1,72 @@
+"""Reading run directories for reports: results.json, or the metrics recomputed from samples.jsonl when the run
+was interrupted before writing it. Reports read files, never models."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from iitbench.errors import UserError
+from iitbench.metrics import compute_metrics
+from iitbench.runner.identity import RUN_FILE
+from iitbench.runner.results import RESULTS_FILE
+from iitbench.runner.samplelog import SAMPLES_FILE, read_records
+
+
+@dataclass(frozen=True)
+class RunView:
+    """One run as a report sees it."""
+
+    path: Path
+    results: dict[str, Any]
+    partial: bool  # True when recomputed from an unfinished run's samples
+
+    @property
+    def label(self) -> str:
+        model = self.results.get("model", {}).get("name", "?")
+        mode = self.results.get("settings", {}).get("mode", "?")
+        return f"{model} ({mode})"
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return self.results.get("metrics", {})
+
+
+def load_run(path: Path, recompute: bool = False) -> RunView:
+    """A run directory's results; `recompute` re-derives the metrics from samples.jsonl even when results.json exists."""
+    path = Path(path)
+    if not path.is_dir():
+        raise UserError(f"{path}: not a run directory; pass a directory written by `iitbench run --output`")
+    res_path = path / RESULTS_FILE
+    results: dict[str, Any] | None = None
+    if res_path.is_file():
+        try:
+            results = json.loads(res_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as e:
+            raise UserError(f"{res_path}: malformed JSON ({e.msg}, line {e.lineno}); rerun the run to rewrite it") from None
+        if not isinstance(results, dict) or "metrics" not in results:
+            raise UserError(f"{res_path}: not an iitbench results file (no 'metrics'); pass a run directory")
+    samples = path / SAMPLES_FILE
+    if results is not None and not recompute:
+        return RunView(path=path, results=results, partial=False)
+    if not samples.is_file():
+        raise UserError(f"{path}: neither {RESULTS_FILE} nor {SAMPLES_FILE}; run `iitbench run --output {path}` first")
+    out = dict(results) if results is not None else _stub(path)
+    out["metrics"] = compute_metrics(read_records(samples))
+    return RunView(path=path, results=out, partial=results is None)
+
+
+def _stub(path: Path) -> dict[str, Any]:
+    """What run.json tells about an interrupted run (model, dataset fingerprint, mode)."""
+    ident: dict[str, Any] = {}
+    name = "?"
+    try:
+        raw = json.loads((path / RUN_FILE).read_text(encoding="utf-8"))
+        ident, name = raw.get("identity", {}), raw.get("dataset_name", "?")
+    except (OSError, json.JSONDecodeError, AttributeError):
+        pass
+    return {"model": {"name": ident.get("model", "?"), "fingerprint": ident.get("model_fingerprint")},
+            "data": {"name": name, "fingerprint": ident.get("dataset_fingerprint")},
+            "settings": {"mode": ident.get("mode", "?")}, "provenance": {}}

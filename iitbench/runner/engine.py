@@ -1,0 +1,175 @@
+"""The scoring loops: teacher-forced (the scored turn of each item, gold context) and free-running (every turn, in
+waves, the model's own answers as context). Requests are batched longest-first; records go to the sample log.
+
+Free-running with `free_running_source="generate"`: each turn is scored *and* answered by `adapter.generate`; the
+generated text (stripped) is the context answer later turns see, and the turn's prediction is the option it names
+(`render.parse_choice`: a leading letter, or an option's exact text when candidates are texts); when the reply names
+no option the prediction falls back to the argmax of the scores. A turn the model cannot take ("n/a") has no
+answer of its own, so a later turn that is still applicable sees the gold answer there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Literal, Sequence
+
+from iitbench.data.types import Item
+from iitbench.errors import ModelError
+from iitbench.models.protocol import Adapter, ChoiceRequest, ChoiceResult, GenerateRequest, Message
+from iitbench.runner.render import PromptFormat, parse_choice, render, rendered_length
+from iitbench.runner.samplelog import RecordKey, SampleLog
+
+MODES = ("teacher-forced", "free-running")
+SOURCES = ("score", "generate")
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """How to run a dataset through a model (everything but the model and the data)."""
+
+    mode: Literal["teacher-forced", "free-running"] = "teacher-forced"
+    free_running_source: Literal["score", "generate"] = "score"
+    batch_size: int = 8
+    limit: int | None = None  # first N items per config, in dataset order
+    seed: int = 0
+    prompt_format: PromptFormat = field(default_factory=PromptFormat)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One (item, turn) to compute, rendered."""
+
+    item: Item
+    turn: int
+    messages: tuple[Message, ...]
+    choices: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{self.item.id}#{self.turn}"
+
+
+def _argmax(values: Sequence[float]) -> int:
+    best = 0
+    for i in range(1, len(values)):
+        if values[i] > values[best]:  # first index wins ties, whatever the batch
+            best = i
+    return best
+
+
+def make_record(task: Task, mode: str, result: ChoiceResult | None, reason: str | None,
+                prediction: int | None = None, response: str | None = None) -> dict[str, Any]:
+    item, turn = task.item, task.turn
+    gold = item.turns[turn].answer
+    rec: dict[str, Any] = {"id": item.id, "config": item.config, "turn": turn, "scored": turn == item.scored_turn,
+                           "position": item.position(turn), "source": item.turns[turn].source, "mode": mode,
+                           "status": "n/a" if result is None else "ok", "reason": reason, "loglik": [], "n_tokens": [],
+                           "prediction": None, "prediction_norm": None, "gold": gold, "correct": None,
+                           "correct_norm": None, "response": response}
+    if result is not None:
+        ll = [float(x) for x in result.logliks]
+        norm = [x / max(1, len(c.encode("utf-8"))) for x, c in zip(ll, task.choices)]
+        pred = _argmax(ll) if prediction is None else prediction
+        pred_norm = _argmax(norm)
+        rec.update(loglik=ll, n_tokens=[int(n) for n in result.n_tokens], prediction=pred,
+                   prediction_norm=pred_norm, correct=pred == gold, correct_norm=pred_norm == gold)
+    return rec
+
+
+class Engine:
+    """Runs tasks through an adapter in batches and appends their records to the log."""
+
+    def __init__(self, adapter: Adapter, root: Path, settings: RunSettings, log: SampleLog,
+                 done: dict[RecordKey, dict[str, Any]], on_progress: Callable[[int], None] = lambda n: None):
+        self.adapter = adapter
+        self.root = Path(root)
+        self.settings = settings
+        self.fmt = settings.prompt_format
+        self.log = log
+        self.done = done  # (id, turn) -> record; grows as we go
+        self.on_progress = on_progress
+        self.computed = 0
+
+    # --- the two modes -------------------------------------------------------------------------------------------
+    def run(self, items: Sequence[Item]) -> None:
+        if self.settings.mode == "teacher-forced":
+            self._process([self._task(it, it.scored_turn, self._gold_answers(it, it.scored_turn))
+                           for it in items if (it.id, it.scored_turn) not in self.done])
+            return
+        for k in range(max(len(it.turns) for it in items)):
+            # Wave k needs the records of turns < k of every item, which earlier waves (or the log) hold.
+            self._process([self._task(it, k, self._own_answers(it, k))
+                           for it in items if len(it.turns) > k and (it.id, k) not in self.done])
+
+    def _gold_answers(self, item: Item, turn: int) -> list[str]:
+        return [self.fmt.context_answer(item.turns[j], item.turns[j].answer) for j in range(turn)]
+
+    def _own_answers(self, item: Item, turn: int) -> list[str]:
+        out = []
+        for j in range(turn):
+            response = self.done[(item.id, j)]["response"]
+            out.append(self.fmt.context_answer(item.turns[j], item.turns[j].answer) if response is None else response)
+        return out
+
+    def _task(self, item: Item, turn: int, answers: list[str]) -> Task:
+        return Task(item=item, turn=turn, messages=render(item, turn, self.root, self.fmt, answers),
+                    choices=self.fmt.candidates_for(item.turns[turn]))
+
+    # --- batching ------------------------------------------------------------------------------------------------
+    def _process(self, tasks: list[Task]) -> None:
+        mode = self.settings.mode
+        na: list[dict[str, Any]] = []
+        ready: list[Task] = []
+        for t in tasks:
+            reason = self.adapter.accepts(t.messages)
+            if reason is None:
+                ready.append(t)
+            else:
+                na.append(make_record(t, mode, None, reason))
+        self._commit(na)
+        # Longest first: similar lengths share a batch (less padding) and an out-of-memory shows up at once.
+        order = sorted(range(len(ready)), key=lambda i: (-rendered_length(ready[i].messages), i))
+        bs = max(1, self.settings.batch_size)
+        for start in range(0, len(order), bs):
+            batch = [ready[i] for i in order[start:start + bs]]
+            self._commit(self._score_batch(batch))
+
+    def _commit(self, records: list[dict[str, Any]]) -> None:
+        if not records:
+            return
+        self.log.append(records)
+        for r in records:
+            self.done[(r["id"], r["turn"])] = r
+        self.computed += len(records)
+        self.on_progress(len(records))
+
+    def _score_batch(self, batch: list[Task]) -> list[dict[str, Any]]:
+        name = type(self.adapter).__name__
+        requests = [ChoiceRequest(key=t.key, messages=t.messages, choices=t.choices) for t in batch]
+        results = self.adapter.score_choices(requests)
+        if len(results) != len(batch):
+            raise ModelError(f"{name}.score_choices returned {len(results)} results for {len(batch)} requests")
+        for t, r in zip(batch, results):
+            if len(r.logliks) != len(t.choices) or len(r.n_tokens) != len(t.choices):
+                raise ModelError(f"{name}.score_choices: {t.key} has {len(t.choices)} choices but "
+                                 f"{len(r.logliks)} log-likelihoods / {len(r.n_tokens)} token counts")
+        mode = self.settings.mode
+        if mode == "teacher-forced":
+            return [make_record(t, mode, r, None) for t, r in zip(batch, results)]
+        if self.settings.free_running_source == "score":
+            out = []
+            for t, r in zip(batch, results):
+                rec = make_record(t, mode, r, None)
+                rec["response"] = self.fmt.context_answer(t.item.turns[t.turn], rec["prediction"])
+                out.append(rec)
+            return out
+        texts = self.adapter.generate([GenerateRequest(key=t.key, messages=t.messages) for t in batch])
+        if len(texts) != len(batch):
+            raise ModelError(f"{name}.generate returned {len(texts)} results for {len(batch)} requests")
+        out = []
+        for t, r, g in zip(batch, results, texts):
+            reply = g.text.strip()
+            out.append(make_record(t, mode, r, None, prediction=parse_choice(reply, t.item.turns[t.turn], self.fmt),
+                                   response=reply))
+        return out

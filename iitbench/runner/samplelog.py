@@ -1,0 +1,119 @@
+"""`samples.jsonl`: the append-only, resumable record of every scored (item, turn).
+
+Records are appended a batch at a time and flushed to the OS, so a killed process (SIGKILL) loses at most the batch
+in flight; a torn last line is dropped on reload. fsync (which only matters if the machine itself goes down) runs
+at most once per `FSYNC_INTERVAL_S` and at close: one fsync per batch would cap batch-size-1 runs of fast models at a
+few hundred turns/s. When the run ends the file is rewritten atomically in
+canonical order (dataset item order, then turn), so interrupted-and-resumed and uninterrupted runs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import IO, Any, Iterable
+
+from iitbench.errors import DataError
+
+SAMPLES_FILE = "samples.jsonl"
+
+#: Key order of a record (the schema is `iitbench.runner.schema.SampleRecord`).
+RECORD_KEYS = ("id", "config", "turn", "scored", "position", "source", "mode", "status", "reason", "loglik",
+               "n_tokens", "prediction", "prediction_norm", "gold", "correct", "correct_norm", "response")
+
+RecordKey = tuple[str, int]
+
+FSYNC_INTERVAL_S = 1.0
+
+
+def dumps_record(rec: dict[str, Any]) -> str:
+    return json.dumps({k: rec[k] for k in RECORD_KEYS}, ensure_ascii=False, allow_nan=True) + "\n"
+
+
+def _check(obj: Any, where: str) -> dict[str, Any]:
+    if not isinstance(obj, dict) or any(k not in obj for k in RECORD_KEYS):
+        missing = [k for k in RECORD_KEYS if not isinstance(obj, dict) or k not in obj]
+        raise DataError(f"{where}: not a sample record (missing {missing[:3]}); delete the run directory and rerun")
+    return obj
+
+
+def read_records(path: Path, repair: bool = False) -> list[dict[str, Any]]:
+    """All complete records of a samples file. A torn last line (no newline or bad JSON) is dropped, and with
+    `repair` cut from the file so appends continue on a clean line; damage anywhere else is a DataError."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    data = path.read_bytes()
+    lines = data.split(b"\n")
+    # After the final "\n" split() leaves b"" (clean end) or a partial line (torn write).
+    tail = lines.pop()
+    good_end = len(data) - len(tail)
+    records: list[dict[str, Any]] = []
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            if lineno == len(lines):  # a torn line that happens to end where a newline was flushed
+                good_end -= len(line) + 1
+                break
+            raise DataError(f"{path}:{lineno}: malformed record; delete the run directory and rerun") from None
+        records.append(_check(obj, f"{path}:{lineno}"))
+    if repair and good_end != len(data):
+        with open(path, "r+b") as fh:
+            fh.truncate(good_end)
+            fh.flush()
+            os.fsync(fh.fileno())
+    return records
+
+
+class SampleLog:
+    """The open samples file of a run: `load()` what is there, `append()` batches, `finalize()` at the end."""
+
+    def __init__(self, run_dir: Path):
+        self.path = Path(run_dir) / SAMPLES_FILE
+        self._fh: IO[str] | None = None
+        self._last_sync = 0.0
+
+    def load(self) -> dict[RecordKey, dict[str, Any]]:
+        """Records already present, by (id, turn); repairs a torn last line."""
+        return {(r["id"], int(r["turn"])): r for r in read_records(self.path, repair=True)}
+
+    def append(self, records: Iterable[dict[str, Any]]) -> None:
+        text = "".join(dumps_record(r) for r in records)
+        if not text:
+            return
+        if self._fh is None:
+            self._fh = open(self.path, "a", encoding="utf-8")
+        self._fh.write(text)
+        self._fh.flush()  # in the OS page cache now: survives the death of this process
+        now = time.monotonic()
+        if now - self._last_sync >= FSYNC_INTERVAL_S:
+            os.fsync(self._fh.fileno())
+            self._last_sync = now
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._fh.close()
+            self._fh = None
+
+    def finalize(self, ordered: Iterable[dict[str, Any]]) -> None:
+        """Rewrite the file atomically with exactly `ordered` (canonical order)."""
+        self.close()
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write("".join(dumps_record(r) for r in ordered))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+
+    def __enter__(self) -> "SampleLog":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,118 @@
+"""The results files of a run directory, as TypedDicts: `results.json` (ResultsFile) and `samples.jsonl` lines
+(SampleRecord). Every key has a one-line doc; bump SCHEMA_VERSION on any incompatible change."""
+
+from __future__ import annotations
+
+from typing import Any, Optional, TypedDict
+
+SCHEMA_VERSION = 1
+
+
+class SampleRecord(TypedDict):
+    """One line of samples.jsonl: one (item, turn) that was scored or found not applicable."""
+
+    id: str  #: item id
+    config: str  #: the item's config, e.g. "TTV"
+    turn: int  #: index of the turn within the dialogue
+    scored: bool  #: this is the item's scored turn (the one the paper's accuracy counts)
+    position: str  #: Item.position(turn): no-image | image-turn | after-image | before-image
+    source: str  #: the turn's source, e.g. "synth.arith"
+    mode: str  #: teacher-forced | free-running
+    status: str  #: "ok" (scored) or "n/a" (the model cannot take this dialogue; never scored)
+    reason: Optional[str]  #: why "n/a", else null
+    loglik: list[float]  #: log-likelihood of each candidate (empty when n/a)
+    n_tokens: list[int]  #: token count of each candidate (empty when n/a)
+    prediction: Optional[int]  #: chosen option index (argmax loglik; free-running/generate: parsed reply, else argmax)
+    prediction_norm: Optional[int]  #: argmax of loglik / UTF-8 byte length of the candidate (lm-eval acc_norm)
+    gold: int  #: the correct option index
+    correct: Optional[bool]  #: prediction == gold (null when n/a)
+    correct_norm: Optional[bool]  #: prediction_norm == gold (null when n/a)
+    response: Optional[str]  #: free-running: the context answer later turns see (null when teacher-forced or n/a)
+
+
+class Accuracy(TypedDict):
+    """Accuracy of a group of scored turns."""
+
+    acc: Optional[float]  #: fraction correct among applicable turns; null when n = 0
+    acc_norm: Optional[float]  #: the same with length-normalised predictions
+    n: int  #: applicable (status "ok") turns
+    n_na: int  #: not-applicable turns (excluded from n)
+    stderr: Optional[float]  #: sqrt(acc(1-acc)/(n-1)), lm-eval's convention; null when n < 2
+    ci95: Optional[list[float]]  #: Wilson 95% interval [lo, hi]; null when n = 0
+
+
+class Metrics(TypedDict):
+    """Deterministic metrics, a pure function of samples.jsonl (`iitbench.metrics.compute_metrics`)."""
+
+    per_config: dict[str, Accuracy]  #: by the item's config (scored turns)
+    per_position: dict[str, Accuracy]  #: by the scored turn's position relative to the images
+    per_source: dict[str, Accuracy]  #: by the scored turn's source
+    per_turn: dict[str, Accuracy]  #: by turn index over every record (free-running scores every turn)
+    overall: Accuracy  #: all scored turns
+
+
+class ModelInfo(TypedDict):
+    """The model that ran (from `Adapter.describe()`)."""
+
+    name: str  #: the --model spec, e.g. "hf-causal:./my-llm"
+    args: dict[str, Any]  #: the parsed --model-args (plus device when passed on)
+    fingerprint: str  #: stable identity of class + args (+ weights where the adapter hashes them)
+    parameters: Optional[int]  #: parameter count, when known
+    dtype: Optional[str]  #: compute dtype, when relevant
+    device: Optional[str]  #: device the model ran on
+    chat_template_hash: Optional[str]  #: hash of the chat template used, when there is one
+
+
+class DataInfo(TypedDict):
+    """The dataset that ran."""
+
+    name: str  #: dataset.json name (or the directory name)
+    path: str  #: the dataset directory as given
+    fingerprint: str  #: content hash of manifest + images
+    n_items: int  #: items evaluated (after --limit)
+    version: str  #: dataset.json version
+
+
+class Settings(TypedDict):
+    """How the run was made."""
+
+    mode: str  #: teacher-forced | free-running
+    free_running_source: Optional[str]  #: score | generate (free-running only)
+    batch_size: int  #: requests per adapter call (scores do not depend on it)
+    seed: int  #: the run seed
+    limit: Optional[int]  #: first N items per config, or null for all
+    prompt_hash: str  #: stable hash of prompt_format
+    prompt_format: dict[str, str]  #: the PromptFormat strings and candidate kind
+
+
+class Timings(TypedDict):
+    """Wall-clock figures of the last invocation (not part of the metrics)."""
+
+    wall_s: float  #: seconds from start to results
+    turns_per_s: Optional[float]  #: turns computed in this invocation per second
+    computed: int  #: turns computed in this invocation (the rest came from the resume log)
+
+
+class Provenance(TypedDict):
+    """Where and with what the results were produced."""
+
+    iitbench: str  #: iitbench version
+    torch: Optional[str]  #: installed torch version
+    transformers: Optional[str]  #: installed transformers version
+    python: str  #: Python version
+    git: Optional[str]  #: git commit of the iitbench checkout, when it is one
+    platform: str  #: OS and machine
+    timings: Timings  #: wall time and throughput
+    started: str  #: UTC start of the last invocation (ISO 8601)
+    finished: str  #: UTC end of the last invocation (ISO 8601)
+
+
+class ResultsFile(TypedDict):
+    """results.json."""
+
+    schema_version: int  #: SCHEMA_VERSION of this file
+    model: ModelInfo  #: the model
+    data: DataInfo  #: the dataset
+    settings: Settings  #: the run settings
+    metrics: Metrics  #: deterministic metrics
+    provenance: Provenance  #: versions and timings

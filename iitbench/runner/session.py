@@ -1,0 +1,117 @@
+"""One run of one dataset through one model: claim the run directory, resume, score, write the final files.
+
+`--limit` is not part of a run's identity: rerunning with a larger limit resumes and adds items. The final
+samples.jsonl (and the metrics) hold exactly the items of the current selection; records of items outside it
+(a smaller limit than before) are dropped when the file is rewritten.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from iitbench.data.manifest import Dataset
+from iitbench.data.types import Item
+from iitbench.errors import UserError
+from iitbench.metrics import compute_metrics
+from iitbench.models.protocol import Adapter
+from iitbench.runner.engine import MODES, SOURCES, Engine, RunSettings
+from iitbench.runner.identity import RunIdentity, claim_run_dir
+from iitbench.runner.results import build_results, utc_now, write_results
+from iitbench.runner.samplelog import SampleLog
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a finished run produced."""
+
+    run_dir: Path
+    results: dict[str, Any]
+    computed: int  # (item, turn) records computed by this invocation
+    resumed: int  # records taken from an earlier, interrupted invocation
+
+
+def select_items(items: Sequence[Item], limit: int | None) -> list[Item]:
+    """The first `limit` items of every config, in dataset order (all items when limit is None)."""
+    if limit is None:
+        return list(items)
+    if limit < 1:
+        raise UserError(f"--limit {limit}: must be at least 1")
+    seen: dict[str, int] = {}
+    out = []
+    for it in items:
+        if seen.get(it.config, 0) < limit:
+            seen[it.config] = seen.get(it.config, 0) + 1
+            out.append(it)
+    return out
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    # Seed numpy / torch only if an adapter loaded them: importing them just to seed costs time for light adapters.
+    np = sys.modules.get("numpy")
+    if np is not None:
+        np.random.seed(seed % 2**32)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.manual_seed(seed)
+
+
+def _check_settings(adapter: Adapter, s: RunSettings, spec: str) -> None:
+    if s.mode not in MODES:
+        raise UserError(f"--mode {s.mode!r}: use one of {', '.join(MODES)}")
+    if s.free_running_source not in SOURCES:
+        raise UserError(f"--free-running-source {s.free_running_source!r}: use one of {', '.join(SOURCES)}")
+    if s.batch_size < 1:
+        raise UserError(f"--batch-size {s.batch_size}: must be at least 1")
+    if s.mode == "free-running" and s.free_running_source == "generate" and not adapter.capabilities.generate:
+        raise UserError(f"--free-running-source generate: model {spec!r} cannot generate; use score")
+
+
+def run_dataset(adapter: Adapter, dataset: Dataset, settings: RunSettings, run_dir: Path, *, model_spec: str,
+                model_args: dict[str, Any], dataset_path: str | None = None, progress: bool = True) -> RunOutcome:
+    """Score `dataset` with `adapter` into `run_dir` (resuming what is there) and write results.json."""
+    _check_settings(adapter, settings, model_spec)
+    started, t0 = utc_now(), time.perf_counter()
+    _seed_everything(settings.seed)
+    items = select_items(dataset.items, settings.limit)
+    free = settings.mode == "free-running"
+    identity = RunIdentity(model=model_spec, model_args=dict(model_args), model_fingerprint=adapter.fingerprint(),
+                           dataset_fingerprint=dataset.fingerprint, mode=settings.mode,
+                           prompt_hash=settings.prompt_format.hash,
+                           free_running_source=settings.free_running_source if free else None, seed=settings.seed)
+    run_dir = Path(run_dir)
+    claim_run_dir(run_dir, identity, dataset.card.name)
+
+    wanted = [(it, k) for it in items for k in (range(len(it.turns)) if free else (it.scored_turn,))]
+    with SampleLog(run_dir) as log:
+        done = log.load()
+        resumed = sum((it.id, k) in done for it, k in wanted)
+        bar = _progress(len(wanted), resumed, progress)
+        engine = Engine(adapter, dataset.root, settings, log, done, on_progress=bar.update)
+        try:
+            engine.run(items)
+        finally:
+            bar.close()
+        # Canonical order (dataset order, then turn) makes resumed and uninterrupted runs byte-identical.
+        ordered = [done[(it.id, k)] for it, k in wanted]
+        log.finalize(ordered)
+
+    wall = time.perf_counter() - t0
+    results = build_results(adapter=adapter, model_spec=model_spec, model_args=model_args, dataset=dataset,
+                            dataset_path=dataset_path, n_items=len(items), settings=settings,
+                            metrics=compute_metrics(ordered), started=started, wall_s=wall, computed=engine.computed)
+    write_results(run_dir, results)
+    return RunOutcome(run_dir=run_dir, results=results, computed=engine.computed, resumed=resumed)
+
+
+def _progress(total: int, initial: int, enabled: bool):
+    from tqdm.auto import tqdm
+
+    # disable=None: silent when stderr is not a terminal (CI logs, tests).
+    return tqdm(total=total, initial=initial, unit="turn", desc="scoring", disable=None if enabled else True,
+                dynamic_ncols=True)
