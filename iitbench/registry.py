@@ -64,6 +64,11 @@ class Registry(Generic[T]):
         self._discover()
         return self._origin[name]
 
+    def target(self, name: str) -> T | str:
+        """What `name` is registered to, without importing it: the object or its lazy "module:attr" string."""
+        self._discover()
+        return self._targets[name]
+
     def get(self, name: str) -> T:
         self._discover()
         if name not in self._targets:

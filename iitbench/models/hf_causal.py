@@ -1,0 +1,274 @@
+"""`hf-causal:<dir-or-hub-id>`: any Hugging Face `AutoModelForCausalLM` (a text-only base LLM).
+
+Prompts: the tokenizer's own chat template (`apply_chat_template(..., add_generation_prompt=True)`); a tokenizer
+without one needs `--model-args plain_template=true`, which renders `PLAIN_TEMPLATE` ("User: ...", "Assistant: ..."
+lines ending with "Assistant: "). `chat_template=FILE.jinja` uses a template file instead. The sha256 of the template
+text actually used is `describe()["chat_template_hash"]`.
+
+Scoring: continuation log-likelihood (see `iitbench.models.hf_loglik`). Contexts longer than the window (`max_length`,
+else the config's `max_position_embeddings`) lose their oldest tokens (`truncation=left`, counted in `describe()`)
+or raise (`truncation=error`). Images are not taken: dialogues with images are marked not applicable.
+`batch_size` is the number of sequences (one per candidate) per forward pass; scores do not depend on it.
+`dtype=auto` is float32 on CPU and bfloat16 (else float16) on CUDA; `device=auto` is cuda when available.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+
+from iitbench.errors import ModelError
+from iitbench.models import hf_common as hc
+from iitbench.models.hf_loglik import (ScoreSeq, move_trailing_space, score_sequences, split_point,
+                                       truncate_left)
+from iitbench.models.protocol import (Adapter, Capabilities, ChoiceRequest, ChoiceResult, GenerateRequest,
+                                      GenerateResult, Message)
+
+# Newlines are string literals: Jinja (trim_blocks) drops a newline right after a block tag.
+PLAIN_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ message['role'] | capitalize }}{{ ': ' + message['content'] + '\\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ 'Assistant: ' }}{% endif %}"
+)
+TRUNCATION = ("left", "error")
+DEFAULT_WINDOW = 2048  # when neither max_length nor the config gives one
+
+
+class HFCausalAdapter(Adapter):
+    """Any Hugging Face AutoModelForCausalLM: a text-only base LLM, scored by continuation log-likelihood."""
+
+    name = "hf-causal"
+
+    def __init__(self, path: str, dtype: str = "auto", device: str = "cpu", chat_template: bool | str = True,
+                 plain_template: bool = False, max_length: int | None = None, truncation: str = "left",
+                 trust_remote_code: bool = False, revision: str | None = None, batch_size: int = 8):
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if truncation not in TRUNCATION:
+            raise ModelError(f"--model-args truncation={truncation!r}: use left or error")
+        if max_length is not None and (not isinstance(max_length, int) or max_length < 2):
+            raise ModelError(f"--model-args max_length={max_length!r}: give an integer of at least 2")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ModelError(f"--model-args batch_size={batch_size!r}: give a positive integer")
+        if not isinstance(trust_remote_code, bool):
+            raise ModelError(f"--model-args trust_remote_code={trust_remote_code!r}: write true or false")
+        self.path = hc.check_source(path)
+        self.revision = None if revision is None else str(revision)
+        self.device = hc.resolve_device(device)
+        self.dtype = hc.resolve_dtype(dtype, self.device)
+        self.truncation = truncation
+        self.batch_size = batch_size  # sequences per forward pass; scores do not depend on it
+        common = {"revision": self.revision, "trust_remote_code": trust_remote_code}
+        self.tokenizer = hc.load_or_explain("tokenizer", self.path,
+                                            lambda: AutoTokenizer.from_pretrained(self.path, **common))
+        has_safetensors = hc.looks_local(self.path) and any(Path(self.path).expanduser().glob("*.safetensors"))
+        self.model = hc.load_or_explain("model", self.path, lambda: AutoModelForCausalLM.from_pretrained(
+            self.path, dtype=self.dtype, use_safetensors=True if has_safetensors else None,
+            device_map=self.device if self.device != "cpu" else None, **common))
+        if self.device == "cpu":  # with device_map the weights are already in place
+            self.model.to(self.device)
+        self.model.eval()
+        self.template, self.template_kind = self._pick_template(chat_template, plain_template)
+        self.window = int(max_length) if max_length is not None else self._config_window()
+        self.capabilities = Capabilities(images=False, generate=True, max_context=self.window)
+        self.pad_id = self._pad_id()
+        self.prefix_ids = self._prefix_ids()
+        self.truncated_requests = 0
+        self._fingerprint: str | None = None
+
+    # -- setup -------------------------------------------------------------------------------------------------
+
+    def _pick_template(self, chat_template: bool | str, plain_template: bool) -> tuple[str, str]:
+        if plain_template or chat_template is False:
+            return PLAIN_TEMPLATE, "plain"
+        if isinstance(chat_template, str):
+            file = Path(chat_template).expanduser()
+            if not file.is_file():
+                raise ModelError(f"--model-args chat_template={chat_template}: no such file; give a .jinja file, "
+                                 f"true (the tokenizer's template) or false (the plain template)")
+            return file.read_text(encoding="utf-8"), "file"
+        try:
+            text = self.tokenizer.get_chat_template()
+        except (ValueError, AttributeError, TypeError):
+            text = None
+        if not text:
+            raise ModelError(f"the tokenizer of {self.path} has no chat template; pass --model-args "
+                             f"plain_template=true to use iitbench's plain 'User: ... / Assistant: ...' template")
+        return text, "chat"
+
+    def _config_window(self) -> int:
+        config = self.model.config
+        text_config = config.get_text_config() if hasattr(config, "get_text_config") else config
+        for key in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
+            value = getattr(text_config, key, None)
+            if isinstance(value, int) and value > 1:
+                return value
+        limit = getattr(self.tokenizer, "model_max_length", None)
+        return limit if isinstance(limit, int) and 1 < limit < 1_000_000 else DEFAULT_WINDOW
+
+    def _pad_id(self) -> int:
+        for value in (self.tokenizer.pad_token_id, self.tokenizer.eos_token_id, self.model.config.pad_token_id):
+            if isinstance(value, int):
+                return value
+        return 0  # any id works: padded positions are masked and never scored
+
+    def _prefix_ids(self) -> tuple[int, ...]:
+        """Special tokens the tokenizer puts before text (e.g. Llama's BOS). Chat templates write their own."""
+        if self.template_kind != "plain":
+            return ()
+        with_special = self.tokenizer("x", add_special_tokens=True)["input_ids"]
+        bare = self.tokenizer("x", add_special_tokens=False)["input_ids"]
+        k = len(with_special) - len(bare)
+        return tuple(with_special[:k]) if k > 0 and with_special[k:k + len(bare)] == bare else ()
+
+    # -- prompts -----------------------------------------------------------------------------------------------
+
+    def render(self, messages: Sequence[Message]) -> str:
+        """The prompt string for `messages`, ending where the assistant's reply begins."""
+        conv = [{"role": m.role, "content": m.text} for m in messages]
+        try:
+            return self.tokenizer.apply_chat_template(conv, chat_template=self.template, add_generation_prompt=True,
+                                                      tokenize=False)
+        except Exception as e:  # noqa: BLE001 - jinja errors (e.g. templates that reject a system role)
+            raise ModelError(f"the {self.template_kind} template of {self.path} cannot render this dialogue: {e}; "
+                             f"try --model-args plain_template=true") from None
+
+    def _encode(self, texts: Sequence[str]) -> list[list[int]]:
+        ids = self.tokenizer(list(texts), add_special_tokens=False)["input_ids"] if texts else []
+        return [list(self.prefix_ids) + list(x) for x in ids]
+
+    def _context_fallback(self) -> int:
+        """The token that stands for an empty context (lm-eval uses end-of-text)."""
+        for value in (self.tokenizer.bos_token_id, self.tokenizer.eos_token_id):
+            if isinstance(value, int):
+                return value
+        return self.pad_id
+
+    # -- scoring -----------------------------------------------------------------------------------------------
+
+    def score_choices(self, requests: Sequence[ChoiceRequest]) -> list[ChoiceResult]:
+        seqs: list[ScoreSeq] = []
+        owners: list[int] = []
+        for r_index, req in enumerate(requests):
+            if any(m.images for m in req.messages):
+                raise ModelError(f"request {req.key}: hf-causal is text-only and got an image; the runner should "
+                                 f"mark it not applicable (check adapter.accepts)")
+            prompt = self.render(req.messages)
+            pairs = [move_trailing_space(prompt, c) for c in req.choices]
+            encoded = self._encode([pairs[0][0]] + [ctx + cont for ctx, cont in pairs]) if pairs else []
+            context_ids, fulls = (encoded[0], encoded[1:]) if encoded else ([], [])
+            truncated = False
+            for full in fulls:
+                seq = ScoreSeq(ids=tuple(full), cont_start=split_point(context_ids, full))
+                if seq.cont_start == 0:
+                    seq = ScoreSeq(ids=(self._context_fallback(),) + seq.ids, cont_start=1)
+                if len(seq.ids) > self.window:
+                    fitted = truncate_left(seq, self.window) if self.truncation == "left" else None
+                    if fitted is None:
+                        raise ModelError(self._too_long(req.key, len(seq.ids)))
+                    seq, truncated = fitted, True
+                seqs.append(seq)
+                owners.append(r_index)
+            self.truncated_requests += int(truncated)
+        scores = score_sequences(self.model, seqs, self.batch_size, self.pad_id, self.device)
+        per_request: list[list] = [[] for _ in requests]
+        for owner, score in zip(owners, scores):
+            per_request[owner].append(score)
+        return [ChoiceResult(logliks=tuple(s.loglik for s in ss), n_tokens=tuple(s.n_tokens for s in ss))
+                for ss in per_request]
+
+    def _too_long(self, key: str, n: int) -> str:
+        if self.truncation == "error":
+            return (f"request {key}: {n} tokens exceed the model window of {self.window}; pass --model-args "
+                    f"truncation=left to drop the oldest tokens, or a larger max_length")
+        return (f"request {key}: the candidate answer alone does not fit the model window of {self.window} tokens; "
+                f"pass a larger --model-args max_length")
+
+    # -- generation --------------------------------------------------------------------------------------------
+
+    @torch.inference_mode()
+    def generate(self, requests: Sequence[GenerateRequest]) -> list[GenerateResult]:
+        from transformers import GenerationConfig
+
+        prompts, moved = [], []
+        for req in requests:
+            if any(m.images for m in req.messages):
+                raise ModelError(f"request {req.key}: hf-causal is text-only and got an image")
+            ctx, space = move_trailing_space(self.render(req.messages), "")
+            prompts.append(ctx)
+            moved.append(space)
+        encoded = self._encode(prompts)
+        for req, ids in zip(requests, encoded):
+            room = self.window - req.max_new_tokens
+            if len(ids) > room:
+                if self.truncation == "error" or room < 1:
+                    raise ModelError(self._too_long(req.key, len(ids) + req.max_new_tokens))
+                del ids[:len(ids) - room]
+                self.truncated_requests += 1
+        eos = self._eos_ids()
+        texts: list[str] = [""] * len(requests)
+        order = sorted(range(len(requests)), key=lambda i: (-len(encoded[i]), i))
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start:start + self.batch_size]
+            width = max(len(encoded[i]) for i in chunk)
+            ids = torch.full((len(chunk), width), self.pad_id, dtype=torch.long)
+            mask = torch.zeros((len(chunk), width), dtype=torch.long)
+            for row, i in enumerate(chunk):  # left padding: every prompt ends at the same column
+                n = len(encoded[i])
+                ids[row, width - n:] = torch.tensor(encoded[i], dtype=torch.long)
+                mask[row, width - n:] = 1
+            steps = max(requests[i].max_new_tokens for i in chunk)
+            # Stop early on stop strings only when the whole chunk shares them: another row's stop string must
+            # not end a row early (replies would then depend on batching). Texts are cut below either way.
+            stops = {requests[i].stop for i in chunk}
+            shared = sorted(next(iter(stops))) if len(stops) == 1 and all(next(iter(stops))) else None
+            config = GenerationConfig(do_sample=False, max_new_tokens=steps, pad_token_id=self.pad_id,
+                                      eos_token_id=eos or None, stop_strings=shared or None)
+            out = self.model.generate(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
+                                      generation_config=config, tokenizer=self.tokenizer if shared else None)
+            for row, i in enumerate(chunk):
+                new = out[row, width:].tolist()[:requests[i].max_new_tokens]
+                cut = next((k for k, t in enumerate(new) if t in eos), len(new))
+                texts[i] = self._finish(self.tokenizer.decode(new[:cut], skip_special_tokens=True),
+                                        moved[i], requests[i].stop)
+        return [GenerateResult(text=t) for t in texts]
+
+    def _eos_ids(self) -> list[int]:
+        ids = {self.tokenizer.eos_token_id}
+        gen_eos = getattr(getattr(self.model, "generation_config", None), "eos_token_id", None)
+        ids.update(gen_eos if isinstance(gen_eos, (list, tuple)) else [gen_eos])
+        return sorted(i for i in ids if isinstance(i, int))
+
+    @staticmethod
+    def _finish(text: str, moved: str, stop: Sequence[str]) -> str:
+        if moved and text.startswith(moved):  # the space we took off the prompt comes back as the reply's first token
+            text = text[len(moved):]
+        cuts = [text.find(s) for s in stop if s and s in text]
+        return text[:min(cuts)] if cuts else text
+
+    # -- identity ----------------------------------------------------------------------------------------------
+
+    def fingerprint(self) -> str:
+        """sha256 over config, tokenizer and weight files (see `hf_common.fingerprint_files`)."""
+        if self._fingerprint is None:
+            root = hc.local_dir(self.path, self.revision)
+            found = hc.fingerprint_files(root) if root is not None else None
+            self._fingerprint = found or hc.fingerprint_tensors(self.model)
+        return self._fingerprint
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "fingerprint": self.fingerprint(),
+            "parameters": hc.parameter_count(self.model),
+            "dtype": str(self.dtype).removeprefix("torch."),
+            "device": self.device,
+            "chat_template_hash": hashlib.sha256(self.template.encode()).hexdigest(),
+            "template": self.template_kind,
+            "max_context": self.window,
+            "truncation": self.truncation,
+            "truncated_requests": self.truncated_requests,
+        }

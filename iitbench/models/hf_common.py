@@ -1,0 +1,151 @@
+"""Helpers shared by the Hugging Face adapters (`hf-causal`, `hf`): device and dtype choice, where the files come
+from (a local `save_pretrained` directory or a hub id in the local cache), one-line load errors and the weights
+fingerprint."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+from iitbench.errors import ModelError
+
+DEVICES = ("cpu", "cuda", "auto")
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+FULL_HASH_LIMIT = 1 << 30  # files below 1 GiB are hashed in full
+EDGE_BYTES = 16 << 20  # larger files: size + first and last 16 MiB (hashing 15 GB of weights per run is too slow)
+_CHUNK = 1 << 20
+
+# Files that define a model's behaviour; everything else in a snapshot (README, images) is ignored.
+FINGERPRINT_NAMES = ("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json",
+                     "special_tokens_map.json", "added_tokens.json", "vocab.json", "merges.txt", "tokenizer.model",
+                     "chat_template.jinja", "chat_template.json", "preprocessor_config.json", "processor_config.json")
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".safetensors.index.json", ".bin.index.json")
+
+T = TypeVar("T")
+
+
+def resolve_device(device: str) -> str:
+    """`auto` = cuda when available, else cpu."""
+    import torch
+
+    if device not in DEVICES:
+        raise ModelError(f"--model-args device={device!r}: use one of {', '.join(DEVICES)}")
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ModelError("--model-args device=cuda: no CUDA device is visible; use device=cpu or device=auto")
+    return device
+
+
+def resolve_dtype(dtype: str, device: str):
+    """`auto` = float32 on CPU (bf16 matmuls are slow and lossy there), bfloat16 on a GPU that has it, else float16."""
+    import torch
+
+    if dtype not in DTYPES:
+        raise ModelError(f"--model-args dtype={dtype!r}: use one of {', '.join(DTYPES)}")
+    if dtype == "auto":
+        if device == "cpu":
+            return torch.float32
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return getattr(torch, dtype)
+
+
+def looks_local(path: str) -> bool:
+    """A path rather than a hub id: exists, or is written like a path (absolute, ./, ../, ~, or a Windows drive)."""
+    return (Path(path).expanduser().exists() or path.startswith((".", "/", "~", "\\"))
+            or (len(path) > 1 and path[1] == ":") or path.count("/") > 1)
+
+
+def check_source(path: str | os.PathLike) -> str:
+    """Validate a local directory early (one-line errors); hub ids pass through unchanged."""
+    path = str(path)
+    if not path:
+        raise ModelError("model path is empty; write hf-causal:DIR with a save_pretrained directory or a hub id")
+    if not looks_local(path):
+        return path
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise ModelError(f"model directory {path} does not exist; pass a save_pretrained directory (with config.json)")
+    if not p.is_dir() or not (p / "config.json").is_file():
+        raise ModelError(f"{path} has no config.json; pass the directory written by save_pretrained")
+    return str(p)
+
+
+def hub_offline() -> bool:
+    return any(os.environ.get(k, "").lower() in ("1", "true", "yes", "on") for k in ("HF_HUB_OFFLINE",
+                                                                                    "TRANSFORMERS_OFFLINE"))
+
+
+def load_or_explain(what: str, path: str, loader: Callable[[], T]) -> T:
+    """Run a `from_pretrained` call; turn any failure into a ModelError naming the path and the fix."""
+    try:
+        return loader()
+    except ModelError:
+        raise
+    except Exception as e:  # noqa: BLE001 - transformers raises OSError, ValueError, KeyError, ... for bad files
+        reason = " ".join(str(e).split())[:300] or type(e).__name__
+        if not looks_local(path):
+            where = ("the hub is unreachable (offline mode)" if hub_offline()
+                     else "it is not in the local HF cache and could not be downloaded")
+            raise ModelError(f"cannot load the {what} of hub id {path!r}: {where}; download it first or pass a "
+                             f"local directory, e.g. hf-causal:/path/to/model ({reason})") from None
+        raise ModelError(f"cannot load the {what} from {path}: {reason}; check that the directory is a complete "
+                         f"save_pretrained output (pass trust_remote_code=true only for models that need it)") from None
+
+
+def local_dir(path: str, revision: str | None = None) -> Path | None:
+    """The directory holding the files: `path` itself, or the cached snapshot of a hub id (never downloads)."""
+    if looks_local(path):
+        return Path(path).expanduser()
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(path, revision=revision, local_files_only=True))
+    except Exception:  # noqa: BLE001 - no cached snapshot: the caller falls back to hashing the tensors
+        return None
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file; above 1 GiB only its size and first/last 16 MiB (documented in the README)."""
+    h = hashlib.sha256()
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        if size < FULL_HASH_LIMIT:
+            for block in iter(lambda: f.read(_CHUNK), b""):
+                h.update(block)
+        else:
+            h.update(f"size={size}".encode())
+            h.update(f.read(EDGE_BYTES))
+            f.seek(size - EDGE_BYTES)
+            h.update(f.read(EDGE_BYTES))
+    return h.hexdigest()
+
+
+def fingerprint_files(root: Path) -> str | None:
+    """sha256 over (name, digest) of config, tokenizer and weight files, in sorted order; None if none found."""
+    files = sorted(p for p in root.rglob("*") if p.is_file()
+                   and (p.name in FINGERPRINT_NAMES or p.name.endswith(WEIGHT_SUFFIXES))
+                   and ".cache" not in p.relative_to(root).parts)
+    if not files:
+        return None
+    h = hashlib.sha256()
+    for p in files:
+        h.update(f"{p.relative_to(root).as_posix()}\0{file_digest(p)}\n".encode())
+    return h.hexdigest()
+
+
+def fingerprint_tensors(model: Any) -> str:
+    """Fallback when no files are at hand: sha256 over every parameter's name, shape, dtype and bytes."""
+    import torch
+
+    h = hashlib.sha256()
+    for name, t in sorted(model.state_dict().items()):
+        h.update(f"{name}\0{tuple(t.shape)}\0{t.dtype}\n".encode())
+        h.update(t.detach().to("cpu").contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
+def parameter_count(model: Any) -> int:
+    return int(sum(p.numel() for p in model.parameters()))
