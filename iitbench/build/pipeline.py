@@ -1,0 +1,51 @@
+"""One build, end to end: a pool of questions -> dialogues -> a dataset directory with its card."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+from iitbench import __version__
+from iitbench.build.assemble import assemble, collect_images, used_questions
+from iitbench.build.embed import embedder_id
+from iitbench.build.inputs import SourceSet
+from iitbench.build.write import check_out_dir, write_build
+from iitbench.data.types import DatasetCard, Item
+
+
+def build_settings(inputs: SourceSet, configs: Sequence[str], per_config: int, seed: int, grouping: str,
+                   embedder: str | None, split: str | None, **extra: Any) -> dict[str, Any]:
+    """What the card records about how the items were made (no timestamps or paths: the card is deterministic)."""
+    multi_turn = any(len(c) > 1 for c in configs)
+    return {
+        "builder": "iitbench.build",
+        "iitbench_version": __version__,
+        "source": inputs.kind,
+        "source_versions": dict(sorted(inputs.versions.items())),
+        "split": split,
+        "seed": seed,
+        "configs": list(configs),
+        "per_config": per_config,
+        "grouping": grouping if multi_turn else "none",
+        "embedder": embedder_id(embedder) if grouping == "embedding" and multi_turn else None,
+        "rewriter": None,
+        **extra,
+    }
+
+
+def write_items(out: Path, items: Sequence[Item], inputs: SourceSet, name: str, version: str,
+                build: dict[str, Any], replace: bool = True) -> DatasetCard:
+    images = collect_images(used_questions(items, inputs.questions))
+    return write_build(out, items, images, name=name, version=version, licences=inputs.used_licences(items),
+                       build=build, replace=replace)
+
+
+def build_dataset(inputs: SourceSet, out: Path, configs: Sequence[str], per_config: int, seed: int,
+                  grouping: str = "embedding", embedder: str | None = None, split: str | None = None,
+                  name: str | None = None, replace: bool = True) -> DatasetCard:
+    """Assemble the dialogues and write them to `out` (atomically replacing an older dataset there)."""
+    out = Path(out)
+    check_out_dir(out)  # fail before the slow part
+    items = assemble(inputs.questions, configs, per_config, seed, grouping=grouping, embedder=embedder)
+    build = build_settings(inputs, configs, per_config, seed, grouping, embedder, split)
+    return write_items(out, items, inputs, name or f"iit-{inputs.kind}", __version__, build, replace=replace)
