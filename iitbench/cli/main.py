@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         cmd = _load(name)
-        p = sub.add_parser(name, help=cmd.help, description=cmd.help,
+        p = sub.add_parser(name, help=cmd.help.replace("%", "%%"), description=cmd.help,
                            epilog=f"Example:\n  {cmd.example}" if cmd.example else None,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         cmd.add_arguments(p)

@@ -124,7 +124,7 @@ def iter_items(path: Path) -> Iterable[Item]:
                 continue
             where = f"{path}:{lineno}"
             try:
-                obj = json.loads(line)
+                obj = json.loads(line.rstrip("\r\n"))
             except json.JSONDecodeError as e:
                 raise DataError(f"{where}: malformed JSON ({e.msg} at column {e.colno}); fix or remove the line") from None
             item = parse_item(obj, where)

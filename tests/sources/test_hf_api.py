@@ -32,13 +32,13 @@ def test_unknown_source_error_lists_valid_names():
         load_source("mmlu2")
 
 
-def test_offline_hub_fails_with_one_line_error_naming_hub_id_and_data_dir(monkeypatch):
+def test_offline_hub_fails_with_one_line_error_naming_hub_id_and_local_copy(monkeypatch):
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(UserError) as err:
         load_source("openbookqa", limit=1)
     msg = str(err.value)
-    assert "\n" not in msg and "allenai/openbookqa" in msg and "--data-dir" in msg
+    assert "\n" not in msg and "allenai/openbookqa" in msg and "--source DIR" in msg and "DIR/openbookqa/" in msg
 
 
 def test_unknown_subject_and_split_are_user_errors():

@@ -53,8 +53,8 @@ def tsv_file(root: Path, split: str) -> Path | None:
     hits = sorted(p for p in root.glob("*.tsv")
                   if split.lower() in p.stem.lower().replace("-", "_").replace(".", "_").split("_"))
     if len(hits) > 1:
-        raise UserError(f"--data-dir {root}: several {split} TSV files ({', '.join(p.name for p in hits)}); "
-                        f"pass one file as --data-dir")
+        raise UserError(f"local data {root}: several {split} TSV files ({', '.join(p.name for p in hits)}); "
+                        f"keep one of them")
     return hits[0] if hits else None
 
 

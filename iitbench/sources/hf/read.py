@@ -62,7 +62,7 @@ def read_files(files: list[Path], split: str) -> Iterator[dict[str, Any]]:
 
 
 def hub_rows(spec: SourceSpec, config: str | None, split: str) -> Iterator[dict[str, Any]]:
-    """Rows of one Hub config/split; any failure becomes a one-line UserError suggesting --data-dir."""
+    """Rows of one Hub config/split; any failure becomes a one-line UserError suggesting a local copy."""
     from datasets import load_dataset
 
     where = spec.hub_id + (f" ({config})" if config else "")
@@ -72,7 +72,7 @@ def hub_rows(spec: SourceSpec, config: str | None, split: str) -> Iterator[dict[
         first = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
         raise UserError(
             f"{spec.name}: cannot load {where} split {split!r} from the Hugging Face Hub ({type(e).__name__}: "
-            f"{first}); download it and pass --data-dir DIR (see iitbench.sources.hf), or go online"
+            f"{first}); download it to DIR/{spec.name}/ and build with `iitbench build --source DIR` (layout: see iitbench.sources.hf), or go online"
         ) from e
     yield from _raw_images(ds)
 
@@ -85,7 +85,7 @@ def local_streams(spec: SourceSpec, req: LoadRequest) -> tuple[list[Stream], boo
     root = req.data_dir
     assert root is not None
     if not root.exists():
-        raise UserError(f"--data-dir {root} does not exist; point it at the downloaded files of {spec.name}")
+        raise UserError(f"local data {root} does not exist; point it at the downloaded files of {spec.name}")
     if root.is_file():
         return [("", root.parent, read_files([root], req.split))], True
     flat = split_files(root, req.split)
@@ -95,7 +95,7 @@ def local_streams(spec: SourceSpec, req: LoadRequest) -> tuple[list[Stream], boo
     if req.subjects:
         missing = [s for s in req.subjects if s not in subdirs]
         if missing:
-            raise UserError(f"--data-dir {root}: no {req.split} files for {', '.join(missing)}; "
+            raise UserError(f"local data {root}: no {req.split} files for {', '.join(missing)}; "
                             f"expected {missing[0]}/{req.split}.parquet (or {req.split}-*.parquet)")
         names = list(req.subjects)
     else:
@@ -103,7 +103,7 @@ def local_streams(spec: SourceSpec, req: LoadRequest) -> tuple[list[Stream], boo
         names = [n for n in spec.default_configs if n in subdirs] or sorted(subdirs)
     if not names:
         raise UserError(
-            f"--data-dir {root}: no {req.split} files for {spec.name}; expected {req.split}.parquet, "
+            f"local data {root}: no {req.split} files for {spec.name}; expected {req.split}.parquet, "
             f"{req.split}-*.parquet, {req.split}/*.parquet or <subject>/{req.split}.parquet (or .jsonl)")
     return [(n, subdirs[n], read_files(split_files(subdirs[n], req.split), req.split)) for n in names], False
 
