@@ -11,10 +11,18 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from typing import Sequence
+from collections.abc import Sequence
 
-from iitbench.build.group import (GROUPINGS, EmbeddingGrouper, Grouper, Pools, RandomGrouper, content_key, question_key,
-                                  question_text)
+from iitbench.build.group import (
+    GROUPINGS,
+    EmbeddingGrouper,
+    Grouper,
+    Pools,
+    RandomGrouper,
+    content_key,
+    question_key,
+    question_text,
+)
 from iitbench.build.write import blob_path
 from iitbench.data.types import ImageBlob, ImagePart, Item, Part, Question, TextPart, Turn
 from iitbench.errors import UserError

@@ -7,9 +7,10 @@ and only when embedding grouping runs, so `--grouping random` and re-scoring sta
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -44,6 +45,9 @@ def load_embedder(name: str | None = None) -> Any:
         from sentence_transformers import SentenceTransformer
     except ImportError:
         raise UserError("--grouping embedding needs sentence-transformers; install it or use --grouping random") from None
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # the per-tensor "Loading weights" bar is noise next to our own progress
     try:
         return SentenceTransformer(_resolve(name), device="cpu")
     except (OSError, ValueError) as e:

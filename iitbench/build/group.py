@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -51,7 +52,7 @@ class Pools:
     rank: np.ndarray
 
     @classmethod
-    def of(cls, questions: Sequence[Question]) -> "Pools":
+    def of(cls, questions: Sequence[Question]) -> Pools:
         order = sorted(range(len(questions)), key=lambda i: question_key(questions[i]))
         rank = np.empty(len(questions), dtype=np.int64)
         rank[order] = np.arange(len(questions), dtype=np.int64)

@@ -6,9 +6,10 @@ each is read with `load_source(name, data_dir=DIR/name)`, so a build runs offlin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from iitbench.build.group import question_key
 from iitbench.data.types import Item, Question

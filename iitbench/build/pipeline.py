@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from iitbench import __version__
 from iitbench.build.assemble import assemble, collect_images, used_questions

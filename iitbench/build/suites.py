@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from iitbench import __version__
@@ -79,6 +80,7 @@ def ensure_suite(suite: str, seed: int = 0, grouping: str = "embedding") -> Path
     out = default_suite_dir(suite, seed, grouping)
     if (out / CARD_FILE).is_file():
         return out
+    print(f"building the IIT-synth '{suite}' suite (seed {seed}) into {out}; later runs reuse it", file=sys.stderr)
     build_synth_suite(out, suite, seed, grouping=grouping, replace=is_dataset_dir(out))
     return out
 

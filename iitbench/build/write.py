@@ -10,8 +10,9 @@ import hashlib
 import os
 import re
 import shutil
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from iitbench.data.manifest import CARD_FILE, ITEMS_FILE, load_dataset_dir, write_dataset
 from iitbench.data.types import DatasetCard, ImageBlob, Item

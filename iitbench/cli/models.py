@@ -14,7 +14,6 @@ import inspect
 from iitbench.cli.base import Command
 
 
-
 def describe_target(target: object) -> tuple[str, bool]:
     """(first line of the class docstring, else the module docstring; whether `__init__` requires `path`)."""
     if isinstance(target, str):

@@ -9,9 +9,10 @@ import hashlib
 import json
 import os
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from iitbench.data.images import check_relative, verify_image
 from iitbench.data.types import TURN_KINDS, DatasetCard, ImagePart, Item, Part, TextPart, Turn

@@ -8,7 +8,7 @@ by `iitbench.data.manifest`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Union
 
 TURN_KINDS = ("T", "V")
 

@@ -7,7 +7,8 @@ run can be re-scored without its model. Only applicable ("ok") records count in 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from iitbench.metrics.stats import mean_stderr, wilson_interval
 

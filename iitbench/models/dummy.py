@@ -8,10 +8,9 @@ point in your own package (group `iitbench.models`).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
-from iitbench.models.protocol import (Adapter, Capabilities, ChoiceRequest, ChoiceResult, GenerateRequest,
-                                      GenerateResult)
+from iitbench.models.protocol import Adapter, Capabilities, ChoiceRequest, ChoiceResult, GenerateRequest, GenerateResult
 
 
 class DummyAdapter(Adapter):

@@ -15,17 +15,24 @@ or raise (`truncation=error`). Images are not taken: dialogues with images are m
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 
 from iitbench.errors import ModelError
 from iitbench.models import hf_common as hc
-from iitbench.models.hf_loglik import (ScoreSeq, move_trailing_space, score_sequences, split_point,
-                                       truncate_left)
-from iitbench.models.protocol import (Adapter, Capabilities, ChoiceRequest, ChoiceResult, GenerateRequest,
-                                      GenerateResult, Message)
+from iitbench.models.hf_loglik import ScoreSeq, move_trailing_space, score_sequences, split_point, truncate_left
+from iitbench.models.protocol import (
+    Adapter,
+    Capabilities,
+    ChoiceRequest,
+    ChoiceResult,
+    GenerateRequest,
+    GenerateResult,
+    Message,
+)
 
 # Newlines are string literals: Jinja (trim_blocks) drops a newline right after a block tag.
 PLAIN_TEMPLATE = (

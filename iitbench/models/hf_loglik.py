@@ -14,8 +14,9 @@ Log-probabilities are taken in fp32 whatever the model dtype.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 

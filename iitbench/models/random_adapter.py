@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
-from iitbench.models.protocol import (Adapter, Capabilities, ChoiceRequest, ChoiceResult, GenerateRequest,
-                                      GenerateResult)
+from iitbench.models.protocol import Adapter, Capabilities, ChoiceRequest, ChoiceResult, GenerateRequest, GenerateResult
 
 
 def _uniform(seed: int, key: str, i: int) -> float:

@@ -10,9 +10,10 @@ answer of its own, so a later turn that is still applicable sees the gold answer
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal, Sequence
+from typing import Any, Literal
 
 from iitbench.data.types import Item
 from iitbench.errors import ModelError

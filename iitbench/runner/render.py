@@ -11,9 +11,10 @@ from __future__ import annotations
 import dataclasses
 import re
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Literal
 
 from iitbench.data.types import ImagePart, Item, TextPart, Turn
 from iitbench.errors import DataError
@@ -36,7 +37,7 @@ class PromptFormat:
     candidates: Literal["letter", "text"] = "letter"
 
     @classmethod
-    def for_candidates(cls, candidates: str) -> "PromptFormat":
+    def for_candidates(cls, candidates: str) -> PromptFormat:
         if candidates not in ("letter", "text"):
             raise DataError(f"--candidates {candidates!r}: use letter or text")
         return cls(instruction=LETTER_INSTRUCTION if candidates == "letter" else TEXT_INSTRUCTION,

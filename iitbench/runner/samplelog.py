@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Any, Iterable
+from typing import IO, Any
 
 from iitbench.errors import DataError
 
@@ -112,7 +113,7 @@ class SampleLog:
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)
 
-    def __enter__(self) -> "SampleLog":
+    def __enter__(self) -> SampleLog:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, TypedDict
+from typing import Any, TypedDict
 
 SCHEMA_VERSION = 1
 
@@ -19,26 +19,26 @@ class SampleRecord(TypedDict):
     source: str  #: the turn's source, e.g. "synth.arith"
     mode: str  #: teacher-forced | free-running
     status: str  #: "ok" (scored) or "n/a" (the model cannot take this dialogue; never scored)
-    reason: Optional[str]  #: why "n/a", else null
+    reason: str | None  #: why "n/a", else null
     loglik: list[float]  #: log-likelihood of each candidate (empty when n/a)
     n_tokens: list[int]  #: token count of each candidate (empty when n/a)
-    prediction: Optional[int]  #: chosen option index (argmax loglik; free-running/generate: parsed reply, else argmax)
-    prediction_norm: Optional[int]  #: argmax of loglik / UTF-8 byte length of the candidate (lm-eval acc_norm)
+    prediction: int | None  #: chosen option index (argmax loglik; free-running/generate: parsed reply, else argmax)
+    prediction_norm: int | None  #: argmax of loglik / UTF-8 byte length of the candidate (lm-eval acc_norm)
     gold: int  #: the correct option index
-    correct: Optional[bool]  #: prediction == gold (null when n/a)
-    correct_norm: Optional[bool]  #: prediction_norm == gold (null when n/a)
-    response: Optional[str]  #: free-running: the context answer later turns see (null when teacher-forced or n/a)
+    correct: bool | None  #: prediction == gold (null when n/a)
+    correct_norm: bool | None  #: prediction_norm == gold (null when n/a)
+    response: str | None  #: free-running: the context answer later turns see (null when teacher-forced or n/a)
 
 
 class Accuracy(TypedDict):
     """Accuracy of a group of scored turns."""
 
-    acc: Optional[float]  #: fraction correct among applicable turns; null when n = 0
-    acc_norm: Optional[float]  #: the same with length-normalised predictions
+    acc: float | None  #: fraction correct among applicable turns; null when n = 0
+    acc_norm: float | None  #: the same with length-normalised predictions
     n: int  #: applicable (status "ok") turns
     n_na: int  #: not-applicable turns (excluded from n)
-    stderr: Optional[float]  #: sqrt(acc(1-acc)/(n-1)), lm-eval's convention; null when n < 2
-    ci95: Optional[list[float]]  #: Wilson 95% interval [lo, hi]; null when n = 0
+    stderr: float | None  #: sqrt(acc(1-acc)/(n-1)), lm-eval's convention; null when n < 2
+    ci95: list[float] | None  #: Wilson 95% interval [lo, hi]; null when n = 0
 
 
 class Metrics(TypedDict):
@@ -57,10 +57,10 @@ class ModelInfo(TypedDict):
     name: str  #: the --model spec, e.g. "hf-causal:./my-llm"
     args: dict[str, Any]  #: the parsed --model-args (plus device when passed on)
     fingerprint: str  #: stable identity of class + args (+ weights where the adapter hashes them)
-    parameters: Optional[int]  #: parameter count, when known
-    dtype: Optional[str]  #: compute dtype, when relevant
-    device: Optional[str]  #: device the model ran on
-    chat_template_hash: Optional[str]  #: hash of the chat template used, when there is one
+    parameters: int | None  #: parameter count, when known
+    dtype: str | None  #: compute dtype, when relevant
+    device: str | None  #: device the model ran on
+    chat_template_hash: str | None  #: hash of the chat template used, when there is one
 
 
 class DataInfo(TypedDict):
@@ -77,10 +77,10 @@ class Settings(TypedDict):
     """How the run was made."""
 
     mode: str  #: teacher-forced | free-running
-    free_running_source: Optional[str]  #: score | generate (free-running only)
+    free_running_source: str | None  #: score | generate (free-running only)
     batch_size: int  #: requests per adapter call (scores do not depend on it)
     seed: int  #: the run seed
-    limit: Optional[int]  #: first N items per config, or null for all
+    limit: int | None  #: first N items per config, or null for all
     prompt_hash: str  #: stable hash of prompt_format
     prompt_format: dict[str, str]  #: the PromptFormat strings and candidate kind
 
@@ -89,7 +89,7 @@ class Timings(TypedDict):
     """Wall-clock figures of the last invocation (not part of the metrics)."""
 
     wall_s: float  #: seconds from start to results
-    turns_per_s: Optional[float]  #: turns computed in this invocation per second
+    turns_per_s: float | None  #: turns computed in this invocation per second
     computed: int  #: turns computed in this invocation (the rest came from the resume log)
 
 
@@ -97,10 +97,10 @@ class Provenance(TypedDict):
     """Where and with what the results were produced."""
 
     iitbench: str  #: iitbench version
-    torch: Optional[str]  #: installed torch version
-    transformers: Optional[str]  #: installed transformers version
+    torch: str | None  #: installed torch version
+    transformers: str | None  #: installed transformers version
     python: str  #: Python version
-    git: Optional[str]  #: git commit of the iitbench checkout, when it is one
+    git: str | None  #: git commit of the iitbench checkout, when it is one
     platform: str  #: OS and machine
     timings: Timings  #: wall time and throughput
     started: str  #: UTC start of the last invocation (ISO 8601)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import random
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from iitbench.data.manifest import Dataset
 from iitbench.data.types import Item

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from build_fixtures import make_pool
+
 from iitbench.data.types import Question
 
 

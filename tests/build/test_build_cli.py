@@ -2,8 +2,8 @@ import json
 import types
 
 import pytest
-
 from build_fixtures import make_pool
+
 from iitbench.build import inputs as inputs_mod
 from iitbench.cli.main import main
 from iitbench.data.manifest import load_dataset_dir

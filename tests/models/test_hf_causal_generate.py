@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from iitbench.models import GenerateRequest, load_model
-
 from chat_messages import user
+
+from iitbench.models import GenerateRequest, load_model
 
 
 def gen_requests() -> list[GenerateRequest]:

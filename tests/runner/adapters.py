@@ -6,10 +6,17 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
-from iitbench.models.protocol import (Adapter, Capabilities, ChoiceRequest, ChoiceResult, GenerateRequest,
-                                      GenerateResult, Message)
+from iitbench.models.protocol import (
+    Adapter,
+    Capabilities,
+    ChoiceRequest,
+    ChoiceResult,
+    GenerateRequest,
+    GenerateResult,
+    Message,
+)
 
 
 def _context(messages: Sequence[Message]) -> str:

@@ -16,7 +16,7 @@ COLOURS = ("red", "green", "blue", "white")
 def _images(root: Path) -> list[str]:
     (root / "images").mkdir(parents=True, exist_ok=True)
     paths = []
-    for i, colour in enumerate(COLOURS):
+    for colour in COLOURS:
         rel = f"images/{colour}.png"
         Image.new("RGB", (8, 8), colour).save(root / rel)
         paths.append(rel)

@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from adapters import ContextAdapter
+
 from iitbench.data.manifest import load_dataset_dir
 from iitbench.runner import RunSettings, run_dataset
 

@@ -2,8 +2,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from adapters import ContextAdapter, TextOnlyAdapter
+
 from iitbench.data.manifest import load_dataset_dir
 from iitbench.errors import UserError
 from iitbench.models import Capabilities, load_model

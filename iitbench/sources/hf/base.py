@@ -6,9 +6,10 @@ A source module converts one dataset row into a `Question` or raises `SkipRow(re
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from iitbench.data.types import ImageBlob, Question, SourcePart, TextPart
 
@@ -95,7 +96,7 @@ class SourceSpec:
     kind: str  # "T" text-only or "V" with images
     licence: str
     convert: Converter
-    loader: Callable[["SourceSpec", LoadRequest], LoadReport] | None = None
+    loader: Callable[[SourceSpec, LoadRequest], LoadReport] | None = None
     hub_revision: str | None = None
     hub_config_required: bool = True  # False: the Hub repo has a single default config
     # True when configs are subjects (MMLU, CMMLU, MMMU): flat local files are then filtered by Question.subject.

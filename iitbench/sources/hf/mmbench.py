@@ -14,8 +14,7 @@ from typing import Any
 
 from iitbench.data.types import Question, TextPart
 from iitbench.errors import DataError, UserError
-from iitbench.sources.hf.base import (LoadReport, LoadRequest, RowContext, SkipRow, SourceSpec, is_null,
-                                      make_question)
+from iitbench.sources.hf.base import LoadReport, LoadRequest, RowContext, SkipRow, SourceSpec, is_null, make_question
 from iitbench.sources.hf.blobs import to_blob
 from iitbench.sources.hf.read import convert_streams, load_rows
 

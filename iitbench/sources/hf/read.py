@@ -8,8 +8,9 @@ into the `LoadReport`. Local files are streamed (`streaming=True`): nothing is c
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from iitbench.data.types import Question
 from iitbench.errors import DataError, UserError
