@@ -17,6 +17,7 @@ COMMANDS = {
     "build": ("iitbench.cli.build", "BuildCommand"),
     "models": ("iitbench.cli.models", "ModelsCommand"),
     "report": ("iitbench.cli.report", "ReportCommand"),
+    "forgetting": ("iitbench.cli.forgetting", "ForgettingCommand"),
 }
 
 
