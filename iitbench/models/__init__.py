@@ -17,6 +17,9 @@ MODELS: Registry[type[Adapter]] = Registry("model", entry_point_group="iitbench.
 MODELS.register("dummy", "iitbench.models.dummy:DummyAdapter")
 MODELS.register("random", "iitbench.models.random_adapter:RandomAdapter")
 MODELS.register("hf-causal", "iitbench.models.hf_causal:HFCausalAdapter")
+MODELS.register("hf", "iitbench.models.hf_vlm:HFVLMAdapter")
+MODELS.register("wings", "iitbench.models.wings:WingsAdapter")
+MODELS.register("wings-base", "iitbench.models.wings:WingsBaseAdapter")
 
 
 def parse_model_args(text: str | None) -> dict[str, Any]:

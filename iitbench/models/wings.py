@@ -1,0 +1,323 @@
+"""`wings:<dir>` and `wings-base`: WINGS models from `wings_ref`, with images interleaved across turns.
+
+A request is rendered by `wings_ref`'s `WingsProcessor` (ChatML, official system prompt, each image part as
+`<image>` expanded to `image_seq_length` image-token ids where it stands). Candidates are scored as the assistant's
+reply by continuation log-likelihood, as `hf-causal` does (the same splitting helpers): the text after the last
+image is tokenised with and without the candidate, so image tokens never fall inside a candidate. Batches are
+right-padded (WINGS uses true positions under padding), log-probs are fp32, and scores do not depend on batching.
+
+A directory in the released key layout (AIDC-AI/Wings-Qwen1_5-8B) loads through `wings_ref.official.load_official`
+(default mode `official`); any other through `WingsForConditionalGeneration.from_pretrained` (safetensors; weights
+the config needs but the files lack are an error, not a random init). Modes: `mode=None` keeps the checkpoint's (`clean` or `official`); `official` reproduces the released code, which
+takes one image per sample, so dialogues with more images are not applicable (never silently dropped).
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from iitbench.data.types import TextPart
+from iitbench.errors import ModelError
+from iitbench.models import hf_common as hc
+from iitbench.models.hf_loglik import ScoreSeq, SeqScore, move_trailing_space, split_point
+from iitbench.models.protocol import (
+    Adapter,
+    Capabilities,
+    ChoiceRequest,
+    ChoiceResult,
+    GenerateRequest,
+    GenerateResult,
+    Message,
+    stable_hash,
+)
+
+MODES = ("clean", "official")
+HUB_ID = "AIDC-AI/Wings-Qwen1_5-8B"
+OFFICIAL_KEY_MARK = "vision_tower.vision_tower."  # the released layout nests the tower; wings_ref's does not
+# A fixed dialogue whose rendering identifies the prompt format in results.json (the template is code, not Jinja).
+_PROBE = ({"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "image"}, {"type": "text", "text": "b"}]},
+          {"role": "assistant", "content": "c"}, {"role": "user", "content": "d"})
+
+
+@dataclass(frozen=True)
+class HeadSummedAttention:
+    """Main-branch attention probabilities summed over heads, per decoder layer, for one rendered prompt."""
+
+    input_ids: tuple[int, ...]
+    is_image: tuple[bool, ...]
+    layers: tuple[torch.Tensor, ...]  # each [L, L] float32 on CPU; row q = attention of query q over keys
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    """One request as text pieces (an image between each two) and its preprocessed images."""
+
+    pieces: tuple[str, ...]
+    pixels: torch.Tensor | None
+
+
+class WingsAdapter(Adapter):
+    """Any wings_ref checkpoint directory (WINGS or its LLaVA-style baseline), with images interleaved across turns."""
+
+    name = "wings"
+
+    def __init__(self, path: str, mode: str | None = None, dtype: str = "auto", device: str = "cpu",
+                 batch_size: int = 8, max_length: int | None = None):
+        if mode is not None and mode not in MODES:
+            raise ModelError(f"--model-args mode={mode!r}: use clean or official (or leave it out for the "
+                             f"checkpoint's own)")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ModelError(f"--model-args batch_size={batch_size!r}: give a positive integer")
+        if max_length is not None and (not isinstance(max_length, int) or max_length < 2):
+            raise ModelError(f"--model-args max_length={max_length!r}: give an integer of at least 2")
+        self.path = hc.check_source(path)
+        self.device = hc.resolve_device(device)
+        self.dtype = hc.resolve_dtype(dtype, self.device)
+        self.batch_size = batch_size  # sequences per forward pass; scores do not depend on it
+        self.model = self._load_model(self.path, mode).to(device=self.device, dtype=self.dtype).eval()
+        config = self.model.config
+        self.mode = config.mode
+        self.processor = self._load_processor(self.path, config)
+        limit = config.text_config.max_position_embeddings
+        if config.use_learners:  # the router's input width bounds the positions it can weigh
+            limit = min(limit, config.router_width)
+        self.window = int(max_length) if max_length is not None else int(limit)
+        self.capabilities = Capabilities(images=True, generate=True, attention=True, max_context=self.window,
+                                         max_images=1 if self.mode == "official" else None)
+        self._fingerprint: str | None = None
+
+    # -- loading -----------------------------------------------------------------------------------------------
+
+    def _load_model(self, path: str, mode: str | None):
+        from wings_ref import WingsConfig, WingsForConditionalGeneration
+
+        local = Path(path).expanduser()
+        if local.is_dir() and is_official_layout(local):  # the released key names: wings_ref's official loader
+            def load_released():
+                from wings_ref.official import load_official
+
+                return load_official(path, mode=mode or "official", dtype=self.dtype, device=self.device)
+
+            return hc.load_or_explain("official WINGS checkpoint", path, load_released)
+
+        def load():
+            config = WingsConfig.from_pretrained(path)
+            if mode is not None:
+                config.mode = mode
+            model, info = WingsForConditionalGeneration.from_pretrained(
+                path, config=config, dtype=self.dtype, use_safetensors=True, output_loading_info=True)
+            if info["missing_keys"]:  # transformers would leave them randomly initialised
+                missing = sorted(info["missing_keys"])
+                raise ModelError(f"cannot load the WINGS model from {path}: the weights lack {missing[0]!r} (and "
+                                 f"{len(missing) - 1} more); check use_learners/learner_layers in its config.json")
+            return model
+
+        return hc.load_or_explain("WINGS model", path, load)
+
+    def _load_processor(self, path: str, config):
+        from wings_ref.processing_wings import WingsProcessor
+
+        return hc.load_or_explain("tokenizer/processor", path,
+                                  lambda: WingsProcessor.from_pretrained(path, config=config))
+
+    # -- prompts -----------------------------------------------------------------------------------------------
+
+    def _render(self, key: str, messages: Sequence[Message]) -> _Rendered:
+        reason = self.accepts(messages)
+        if reason is not None:
+            raise ModelError(f"request {key}: {reason}; the runner marks such dialogues n/a (check adapter.accepts)")
+        conversation = [{"role": m.role, "content": [{"type": "text", "text": p.text} if isinstance(p, TextPart)
+                                                     else {"type": "image"} for p in m.parts]} for m in messages]
+        try:
+            pieces, _ = self.processor.render(conversation)
+        except ValueError as e:
+            raise ModelError(f"request {key}: {e}") from None
+        images = [ref.load() for m in messages for ref in m.images]
+        return _Rendered(pieces=tuple(pieces), pixels=self.processor.pixel_values(images))
+
+    def _check_length(self, key: str, n: int) -> None:
+        if n > self.window:
+            raise ModelError(f"request {key}: {n} tokens exceed the model window of {self.window} (images cannot be "
+                             f"truncated); pass a larger --model-args max_length only if the model supports it")
+
+    # -- scoring -----------------------------------------------------------------------------------------------
+
+    def score_choices(self, requests: Sequence[ChoiceRequest]) -> list[ChoiceResult]:
+        seqs: list[ScoreSeq] = []
+        pixels: list[torch.Tensor | None] = []
+        owners: list[int] = []
+        for r_index, req in enumerate(requests):
+            rendered = self._render(req.key, req.messages)
+            head, last = list(rendered.pieces[:-1]), rendered.pieces[-1]
+            pairs = [move_trailing_space(last, c) for c in req.choices]
+            for ctx, cont in pairs:
+                context_ids = self.processor.encode(head + [ctx])
+                full = self.processor.encode(head + [ctx + cont])
+                seq = ScoreSeq(ids=tuple(full), cont_start=split_point(context_ids, full))
+                image_end = max((i + 1 for i, t in enumerate(full) if t == self.processor.image_token_id), default=0)
+                if seq.cont_start < image_end:  # cannot happen with the piecewise encoding; guards the contract
+                    raise ModelError(f"request {req.key}: a candidate would include image tokens")
+                self._check_length(req.key, len(seq.ids))
+                seqs.append(seq)
+                pixels.append(rendered.pixels)
+                owners.append(r_index)
+        scores = self._score(seqs, pixels)
+        per_request: list[list[SeqScore]] = [[] for _ in requests]
+        for owner, score in zip(owners, scores):
+            per_request[owner].append(score)
+        return [ChoiceResult(logliks=tuple(s.loglik for s in ss), n_tokens=tuple(s.n_tokens for s in ss))
+                for ss in per_request]
+
+    @torch.inference_mode()
+    def _score(self, seqs: Sequence[ScoreSeq], pixels: Sequence[torch.Tensor | None]) -> list[SeqScore]:
+        """Continuation log-likelihoods, longest first in batches, right-padded; results in input order."""
+        from wings_ref.processing_wings import pad_rows
+
+        out: list[SeqScore | None] = [None] * len(seqs)
+        order = sorted(range(len(seqs)), key=lambda i: (-len(seqs[i].ids), i))
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start:start + self.batch_size]
+            ids, mask = pad_rows([seqs[i].ids for i in chunk], self.processor.pad_id, "right")
+            width = ids.shape[1]
+            # Logit position p predicts token p + 1; keep the suffix from the first position any row needs.
+            first = max(0, min(seqs[i].cont_start for i in chunk) - 1)
+            logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
+                                pixel_values=self._stack([pixels[i] for i in chunk]), use_cache=False,
+                                logits_to_keep=width - first).logits
+            logprobs = torch.log_softmax(logits.float(), dim=-1)
+            for row, i in enumerate(chunk):
+                seq = seqs[i]
+                targets = list(range(seq.cont_start, len(seq.ids)))
+                cols = torch.tensor([t - 1 - first for t in targets], dtype=torch.long, device=logprobs.device)
+                tok = torch.tensor([seq.ids[t] for t in targets], dtype=torch.long, device=logprobs.device)
+                lp = logprobs[row, cols, tok]
+                out[i] = SeqScore(loglik=float(lp.double().sum()), n_tokens=len(targets))
+        return out  # type: ignore[return-value]
+
+    def _stack(self, pixels: Sequence[torch.Tensor | None]) -> torch.Tensor | None:
+        """Images of a batch in row order (the model fills placeholders sample by sample, left to right)."""
+        present = [p for p in pixels if p is not None]
+        return torch.cat(present).to(self.device) if present else None
+
+    # -- generation --------------------------------------------------------------------------------------------
+
+    @torch.inference_mode()
+    def generate(self, requests: Sequence[GenerateRequest]) -> list[GenerateResult]:
+        from transformers import GenerationConfig
+
+        from wings_ref.processing_wings import pad_rows
+
+        rendered = [self._render(r.key, r.messages) for r in requests]
+        encoded = [self.processor.encode(list(x.pieces)) for x in rendered]
+        for req, ids in zip(requests, encoded):
+            self._check_length(req.key, len(ids) + req.max_new_tokens)
+        eos = self._eos_ids()
+        texts = [""] * len(requests)
+        order = sorted(range(len(requests)), key=lambda i: (-len(encoded[i]), i))
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start:start + self.batch_size]
+            ids, mask = pad_rows([encoded[i] for i in chunk], self.processor.pad_id, "left")
+            config = GenerationConfig(do_sample=False, max_new_tokens=max(requests[i].max_new_tokens for i in chunk),
+                                      pad_token_id=self.processor.pad_id, eos_token_id=eos or None)
+            out = self.model.generate(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
+                                      pixel_values=self._stack([rendered[i].pixels for i in chunk]),
+                                      generation_config=config)
+            for row, i in enumerate(chunk):
+                new = out[row, ids.shape[1]:].tolist()[:requests[i].max_new_tokens]
+                cut = next((k for k, t in enumerate(new) if t in eos), len(new))
+                text = self.processor.tokenizer.decode(new[:cut], skip_special_tokens=True)
+                cuts = [text.find(s) for s in requests[i].stop if s and s in text]
+                texts[i] = text[:min(cuts)] if cuts else text
+        return [GenerateResult(text=t) for t in texts]
+
+    def _eos_ids(self) -> list[int]:
+        ids = {self.processor.tokenizer.eos_token_id}
+        for source in (self.model.generation_config, self.model.config):
+            value = getattr(source, "eos_token_id", None)
+            ids.update(value if isinstance(value, (list, tuple)) else [value])
+        return sorted(i for i in ids if isinstance(i, int))
+
+    # -- attention (a building block of LAWS) ------------------------------------------------------------------
+
+    @torch.inference_mode()
+    def head_summed_attention(self, request: ChoiceRequest | GenerateRequest) -> HeadSummedAttention:
+        """Per layer, the main attention probabilities summed over heads ([L, L]) of the request's prompt."""
+        rendered = self._render(request.key, request.messages)
+        ids = self.processor.encode(list(rendered.pieces))
+        self._check_length(request.key, len(ids))
+        out = self.model(input_ids=torch.tensor([ids], device=self.device), pixel_values=self._stack([rendered.pixels]),
+                         use_cache=False, logits_to_keep=1, output_head_summed_attentions=True)
+        return HeadSummedAttention(input_ids=tuple(ids),
+                                   is_image=tuple(t == self.processor.image_token_id for t in ids),
+                                   layers=tuple(a[0].float().cpu() for a in out.head_summed_attentions))
+
+    # -- identity ----------------------------------------------------------------------------------------------
+
+    def fingerprint(self) -> str:
+        """sha256 over config, tokenizer, processor and weight files (see `hf_common.fingerprint_files`)."""
+        if self._fingerprint is None:
+            root = hc.local_dir(self.path)
+            found = hc.fingerprint_files(root) if root is not None else None
+            self._fingerprint = found or hc.fingerprint_tensors(self.model)
+        return self._fingerprint
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "fingerprint": self.fingerprint(),
+            "parameters": hc.parameter_count(self.model),
+            "dtype": str(self.dtype).removeprefix("torch."),
+            "device": self.device,
+            "mode": self.mode,
+            "use_learners": bool(self.model.config.use_learners),
+            "chat_template_hash": stable_hash({"processor": self.processor.to_dict(),
+                                               "probe": self.processor.apply_chat_template(list(_PROBE))}),
+            "max_context": self.window,
+        }
+
+
+class WingsBaseAdapter(WingsAdapter):
+    """The paper's model, Wings-Qwen1_5-8B (AIDC-AI/Wings-Qwen1_5-8B), from --model-args path=DIR or the HF cache."""
+
+    name = "wings-base"
+
+    def __init__(self, path: str | None = None, mode: str | None = None, dtype: str = "auto", device: str = "cpu",
+                 batch_size: int = 8, max_length: int | None = None):
+        super().__init__(str(path) if path else cached_snapshot(), mode=mode, dtype=dtype, device=device,
+                         batch_size=batch_size, max_length=max_length)
+
+
+def cached_snapshot() -> str:
+    """The local HF-cache snapshot of the released weights (never downloads); a one-line ModelError without one."""
+    try:
+        from huggingface_hub import snapshot_download
+
+        return snapshot_download(HUB_ID, local_files_only=True)
+    except Exception:  # noqa: BLE001 - LocalEntryNotFoundError, offline mode, missing package: same fix
+        where = "the hub is offline" if hc.hub_offline() else "they are not in the local HF cache"
+        raise ModelError(f"wings-base: no weights for {HUB_ID} ({where}); download them with `huggingface-cli "
+                         f"download {HUB_ID}` or pass --model-args path=DIR") from None
+
+
+def is_official_layout(directory: Path) -> bool:
+    """Whether a checkpoint uses the released key names (read from the index json or the safetensors headers)."""
+    return any(OFFICIAL_KEY_MARK in key for key in checkpoint_keys(directory))
+
+
+def checkpoint_keys(directory: Path) -> list[str]:
+    keys: list[str] = []
+    for index in sorted(directory.glob("*.safetensors.index.json")):
+        keys.extend(json.loads(index.read_text(encoding="utf-8")).get("weight_map", {}))
+    if keys:
+        return keys
+    for shard in sorted(directory.glob("*.safetensors")):
+        with open(shard, "rb") as f:  # header: 8-byte little-endian length, then a JSON object keyed by tensor name
+            (size,) = struct.unpack("<Q", f.read(8))
+            keys.extend(k for k in json.loads(f.read(size)) if k != "__metadata__")
+    return keys
