@@ -18,6 +18,7 @@ COMMANDS = {
     "models": ("iitbench.cli.models", "ModelsCommand"),
     "report": ("iitbench.cli.report", "ReportCommand"),
     "forgetting": ("iitbench.cli.forgetting", "ForgettingCommand"),
+    "export-lm-eval": ("iitbench.cli.export_lmeval", "ExportLmEvalCommand"),
 }
 
 

@@ -2,6 +2,8 @@
 
 Suites: `iit` (default), `text`, `mm` are the embedded IIT-synth suites, built and cached on first use; `all` is the
 three of them; anything else is a dataset directory (write `./iit` for a directory named like a suite).
+`lm-eval:TASK[,TASK...]` runs lm-eval tasks through `iitbench.lmeval` with the same adapter (`--include-path` adds
+task YAML folders); it writes lm_eval_results.json beside results.json.
 `--device` is passed to adapters whose constructor takes a `device` argument (unless --model-args sets it); adapters
 without one (dummy, random) ignore it.
 """
@@ -28,6 +30,9 @@ def parse_suites(values: list[str] | None) -> list[str]:
     """Repeatable and comma-separated; `all` expands to the named suites; duplicates dropped, order kept."""
     out: list[str] = []
     for value in values or ["iit"]:
+        if value.strip().startswith("lm-eval:"):  # its commas separate lm-eval tasks, not suites
+            out.append(value.strip())
+            continue
         for s in (v.strip() for v in value.split(",")):
             if not s:
                 continue
@@ -90,6 +95,8 @@ class RunCommand(Command):
         p.add_argument("--output", default=None, help="run directory (default iitbench-runs/<model>/<suite>-<mode>); "
                        "with several suites each goes to OUTPUT/<suite>")
         p.add_argument("--no-progress", action="store_true", help="no progress bar")
+        p.add_argument("--include-path", default=None, help="--suite lm-eval:TASK,...: a folder of extra lm-eval task "
+                       "YAML files (e.g. from iitbench export-lm-eval, or local copies of Hub datasets)")
 
     def run(self, args: argparse.Namespace) -> int:
         from iitbench.data.manifest import load_dataset_dir
@@ -107,8 +114,13 @@ class RunCommand(Command):
         settings = RunSettings(mode=args.mode, free_running_source=args.free_running_source,
                                batch_size=args.batch_size, limit=args.limit, seed=args.seed,
                                prompt_format=PromptFormat.for_candidates(args.candidates))
-        resolved = [resolve_suite(s, args.seed) for s in suites]  # fail on a bad suite before loading the model
+        lm_suites = [s for s in suites if s.startswith("lm-eval:")]
+        resolved = [resolve_suite(s, args.seed) for s in suites if s not in lm_suites]  # fail before loading
         adapter = load_model(args.model, model_args)
+        if lm_suites:
+            from iitbench.lmeval.suite import run_cli_suites
+
+            run_cli_suites(adapter, lm_suites, args, model_args, several=len(suites) > 1)
         for path, short in resolved:
             if args.output is None:
                 out = Path("iitbench-runs") / model_slug(args.model) / f"{short}-{args.mode}"

@@ -10,12 +10,19 @@ else the config's `max_position_embeddings`) lose their oldest tokens (`truncati
 or raise (`truncation=error`). Images are not taken: dialogues with images are marked not applicable.
 `batch_size` is the number of sequences (one per candidate) per forward pass; scores do not depend on it.
 `dtype=auto` is float32 on CPU and bfloat16 (else float16) on CUDA; `device=auto` is cuda when available.
+
+Raw text (`score_text`, `generate_text`; the lm-eval bridge): no template; the text is encoded with the tokenizer's
+own leading special tokens (e.g. BOS, unless the text already starts with it), all trailing whitespace of a context
+moves into its continuation and an empty context becomes BOS (else EOS), as lm-eval's `HFLM` does. The split between
+context and continuation tokens is the common prefix of the two encodings (lm-eval cuts at the context's length; the
+two agree unless BPE merges across the boundary).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +39,10 @@ from iitbench.models.protocol import (
     GenerateRequest,
     GenerateResult,
     Message,
+    TextGenerateRequest,
+    TextScoreRequest,
+    TextScoreResult,
+    cut_at_stops,
 )
 
 # Newlines are string literals: Jinja (trim_blocks) drops a newline right after a block tag.
@@ -43,6 +54,15 @@ PLAIN_TEMPLATE = (
 )
 TRUNCATION = ("left", "error")
 DEFAULT_WINDOW = 2048  # when neither max_length nor the config gives one
+
+
+@dataclass(frozen=True)
+class _GenJob:
+    """What generation needs of a request, whether it came as messages or as raw text."""
+
+    key: str
+    max_new_tokens: int
+    stop: tuple[str, ...]
 
 
 class HFCausalAdapter(Adapter):
@@ -84,6 +104,7 @@ class HFCausalAdapter(Adapter):
         self.capabilities = Capabilities(images=False, generate=True, max_context=self.window)
         self.pad_id = self._pad_id()
         self.prefix_ids = self._prefix_ids()
+        self.raw_prefix_ids = self._special_prefix()  # raw text (score_text) always gets the tokenizer's own
         self.truncated_requests = 0
         self._fingerprint: str | None = None
 
@@ -124,9 +145,12 @@ class HFCausalAdapter(Adapter):
         return 0  # any id works: padded positions are masked and never scored
 
     def _prefix_ids(self) -> tuple[int, ...]:
-        """Special tokens the tokenizer puts before text (e.g. Llama's BOS). Chat templates write their own."""
-        if self.template_kind != "plain":
-            return ()
+        """Special tokens put before a templated prompt: the tokenizer's own for the plain template; chat templates
+        write their own."""
+        return self._special_prefix() if self.template_kind == "plain" else ()
+
+    def _special_prefix(self) -> tuple[int, ...]:
+        """Special tokens the tokenizer puts before text (e.g. Llama's BOS)."""
         with_special = self.tokenizer("x", add_special_tokens=True)["input_ids"]
         bare = self.tokenizer("x", add_special_tokens=False)["input_ids"]
         k = len(with_special) - len(bare)
@@ -173,11 +197,8 @@ class HFCausalAdapter(Adapter):
                 seq = ScoreSeq(ids=tuple(full), cont_start=split_point(context_ids, full))
                 if seq.cont_start == 0:
                     seq = ScoreSeq(ids=(self._context_fallback(),) + seq.ids, cont_start=1)
-                if len(seq.ids) > self.window:
-                    fitted = truncate_left(seq, self.window) if self.truncation == "left" else None
-                    if fitted is None:
-                        raise ModelError(self._too_long(req.key, len(seq.ids)))
-                    seq, truncated = fitted, True
+                seq, cut = self._fit(seq, req.key)
+                truncated = truncated or cut
                 seqs.append(seq)
                 owners.append(r_index)
             self.truncated_requests += int(truncated)
@@ -188,6 +209,55 @@ class HFCausalAdapter(Adapter):
         return [ChoiceResult(logliks=tuple(s.loglik for s in ss), n_tokens=tuple(s.n_tokens for s in ss))
                 for ss in per_request]
 
+    def _fit(self, seq: ScoreSeq, key: str) -> tuple[ScoreSeq, bool]:
+        """The sequence fitted to the window (oldest tokens dropped) and whether it was cut; raises if it cannot."""
+        if len(seq.ids) <= self.window:
+            return seq, False
+        fitted = truncate_left(seq, self.window) if self.truncation == "left" else None
+        if fitted is None:
+            raise ModelError(self._too_long(key, len(seq.ids)))
+        return fitted, True
+
+    # -- raw text (lm-eval bridge) -----------------------------------------------------------------------------
+
+    def _encode_raw(self, texts: Sequence[str]) -> list[list[int]]:
+        """Raw text with the tokenizer's leading special tokens, unless the text already starts with them."""
+        ids = self.tokenizer(list(texts), add_special_tokens=False)["input_ids"] if texts else []
+        prefix = list(self.raw_prefix_ids)
+        return [(list(x) if prefix and list(x[:len(prefix)]) == prefix else prefix + list(x)) for x in ids]
+
+    def score_text(self, requests: Sequence[TextScoreRequest]) -> list[TextScoreResult]:
+        seqs: list[ScoreSeq] = []
+        for req in requests:
+            context = req.context.rstrip()  # lm-eval moves all trailing whitespace into the continuation
+            continuation = req.context[len(context):] + req.continuation
+            if not context:
+                cont = self.tokenizer(continuation, add_special_tokens=False)["input_ids"]
+                start = self._context_fallback()
+                seq = (ScoreSeq(ids=(start, *cont), cont_start=1) if not cont or cont[0] != start
+                       else ScoreSeq(ids=tuple(cont), cont_start=1))
+            else:
+                context_ids, full = self._encode_raw([context, context + continuation])
+                seq = ScoreSeq(ids=tuple(full), cont_start=split_point(context_ids, full))
+                if seq.cont_start == 0:
+                    seq = ScoreSeq(ids=(self._context_fallback(),) + seq.ids, cont_start=1)
+            seq, cut = self._fit(seq, req.key)
+            self.truncated_requests += int(cut)
+            seqs.append(seq)
+        scores = score_sequences(self.model, seqs, self.batch_size, self.pad_id, self.device)
+        return [TextScoreResult(loglik=s.loglik, n_tokens=s.n_tokens, is_greedy=s.is_greedy) for s in scores]
+
+    def generate_text(self, requests: Sequence[TextGenerateRequest]) -> list[GenerateResult]:
+        encoded = self._encode_raw([r.prompt for r in requests])
+        jobs = [_GenJob(key=r.key, max_new_tokens=r.max_new_tokens, stop=tuple(r.until)) for r in requests]
+        return self._generate_ids(encoded, [""] * len(requests), jobs)
+
+    def apply_chat_template(self, chat_history: Sequence[dict[str, str]],
+                            add_generation_prompt: bool = True) -> str | None:
+        conv = [{"role": m["role"], "content": m["content"]} for m in chat_history]
+        return self.tokenizer.apply_chat_template(conv, chat_template=self.template, tokenize=False,
+                                                  add_generation_prompt=add_generation_prompt)
+
     def _too_long(self, key: str, n: int) -> str:
         if self.truncation == "error":
             return (f"request {key}: {n} tokens exceed the model window of {self.window}; pass --model-args "
@@ -197,10 +267,7 @@ class HFCausalAdapter(Adapter):
 
     # -- generation --------------------------------------------------------------------------------------------
 
-    @torch.inference_mode()
     def generate(self, requests: Sequence[GenerateRequest]) -> list[GenerateResult]:
-        from transformers import GenerationConfig
-
         prompts, moved = [], []
         for req in requests:
             if any(m.images for m in req.messages):
@@ -208,7 +275,15 @@ class HFCausalAdapter(Adapter):
             ctx, space = move_trailing_space(self.render(req.messages), "")
             prompts.append(ctx)
             moved.append(space)
-        encoded = self._encode(prompts)
+        jobs = [_GenJob(key=r.key, max_new_tokens=r.max_new_tokens, stop=tuple(r.stop)) for r in requests]
+        return self._generate_ids(self._encode(prompts), moved, jobs)
+
+    @torch.inference_mode()
+    def _generate_ids(self, encoded: list[list[int]], moved: list[str],
+                      requests: Sequence[_GenJob]) -> list[GenerateResult]:
+        """Greedy, left-padded batches of encoded prompts; `moved[i]` is a space taken off prompt i's end."""
+        from transformers import GenerationConfig
+
         for req, ids in zip(requests, encoded):
             room = self.window - req.max_new_tokens
             if len(ids) > room:
@@ -254,8 +329,7 @@ class HFCausalAdapter(Adapter):
     def _finish(text: str, moved: str, stop: Sequence[str]) -> str:
         if moved and text.startswith(moved):  # the space we took off the prompt comes back as the reply's first token
             text = text[len(moved):]
-        cuts = [text.find(s) for s in stop if s and s in text]
-        return text[:min(cuts)] if cuts else text
+        return cut_at_stops(text, stop)
 
     # -- identity ----------------------------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ class ScoreSeq:
 class SeqScore:
     loglik: float
     n_tokens: int
+    is_greedy: bool = False  #: every continuation token is the argmax at its position (lm-eval's is_greedy)
 
 
 def move_trailing_space(context: str, continuation: str) -> tuple[str, str]:
@@ -101,7 +102,9 @@ def score_sequences(model: Any, seqs: Sequence[ScoreSeq], batch_size: int, pad_i
                 out[i] = SeqScore(loglik=0.0, n_tokens=0)
                 continue
             cols = [column[t - 1] for t in targets] if column is not None else [t - 1 for t in targets]
-            lp = logprobs[row, torch.tensor(cols, device=logprobs.device),
-                          torch.tensor([seq.ids[t] for t in targets], device=logprobs.device)]
-            out[i] = SeqScore(loglik=float(lp.double().sum()), n_tokens=len(targets))
+            rows = logprobs[row, torch.tensor(cols, device=logprobs.device)]
+            wanted = torch.tensor([seq.ids[t] for t in targets], device=logprobs.device)
+            lp = rows.gather(1, wanted[:, None])[:, 0]
+            out[i] = SeqScore(loglik=float(lp.double().sum()), n_tokens=len(targets),
+                              is_greedy=bool((rows.argmax(dim=-1) == wanted).all()))
     return out  # type: ignore[return-value]

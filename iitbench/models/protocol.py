@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Sequence, Union
+from typing import Any, ClassVar, Union
 
 from iitbench.data.images import load_image
 from iitbench.data.types import TextPart
@@ -81,6 +82,32 @@ class GenerateResult:
 
 
 @dataclass(frozen=True)
+class TextScoreRequest:
+    """Raw-text scoring (the lm-eval bridge): log-likelihood of `continuation` after `context`, no chat template."""
+
+    key: str
+    context: str  # may be empty: the adapter then conditions on its start-of-text token
+    continuation: str
+
+
+@dataclass(frozen=True)
+class TextScoreResult:
+    loglik: float  # sum over the continuation's tokens
+    n_tokens: int
+    is_greedy: bool  # every continuation token is the model's argmax at its position
+
+
+@dataclass(frozen=True)
+class TextGenerateRequest:
+    """Raw-prompt greedy generation (no chat template), cut at the first of the `until` strings."""
+
+    key: str
+    prompt: str
+    until: tuple[str, ...] = ()
+    max_new_tokens: int = 256
+
+
+@dataclass(frozen=True)
 class Capabilities:
     """What an adapter can do; the runner marks requests it cannot take as not applicable."""
 
@@ -105,6 +132,21 @@ class Adapter(ABC):
     def generate(self, requests: Sequence[GenerateRequest]) -> list[GenerateResult]:
         raise NotImplementedError(f"{type(self).__name__} cannot generate")
 
+    # -- optional raw-text interface (used by the lm-eval bridge, `iitbench.lmeval`) ------------------------------
+
+    def score_text(self, requests: Sequence[TextScoreRequest]) -> list[TextScoreResult]:
+        """Log-likelihood of raw continuations after raw contexts: the text is scored as given, NO chat template."""
+        raise NotImplementedError(f"{type(self).__name__} cannot score raw text")
+
+    def generate_text(self, requests: Sequence[TextGenerateRequest]) -> list[GenerateResult]:
+        """Greedy generation from raw prompts (no chat template), cut at the first `until` string."""
+        raise NotImplementedError(f"{type(self).__name__} cannot generate from raw text")
+
+    def apply_chat_template(self, chat_history: Sequence[dict[str, str]],
+                            add_generation_prompt: bool = True) -> str | None:
+        """The prompt string of `[{"role", "content"}, ...]` under the adapter's chat template; None if it has none."""
+        return None
+
     def accepts(self, messages: Sequence[Message]) -> str | None:
         """None if the adapter can take these messages, else a short reason (recorded as not applicable)."""
         n_images = sum(len(m.images) for m in messages)
@@ -124,6 +166,12 @@ class Adapter(ABC):
         """Stable identity of the model (class + arguments by default; adapters with weights hash them)."""
         return stable_hash({"class": f"{type(self).__module__}.{type(self).__qualname__}",
                             "args": getattr(self, "init_args", {})})
+
+
+def cut_at_stops(text: str, stops: Sequence[str]) -> str:
+    """`text` up to the earliest occurrence of any non-empty stop string."""
+    cuts = [text.find(s) for s in stops if s and s in text]
+    return text[:min(cuts)] if cuts else text
 
 
 def stable_hash(obj: Any) -> str:

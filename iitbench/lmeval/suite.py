@@ -1,0 +1,224 @@
+"""`iitbench run --suite lm-eval:TASK[,TASK...]`: lm-eval tasks scored by the adapter already loaded for the run.
+
+Writes into the run directory:
+  lm_eval_results.json   lm-eval's results dict (json-safe; samples left out)
+  lm_eval_samples.jsonl  one line per scored document (task, doc_id, target, per-choice log-likelihoods, metrics)
+  results.json           iitbench's schema where it fits: per_config = per task (acc, acc_norm, stderr as lm-eval
+                         reports them, Wilson CI from acc and n), overall = all tasks pooled by documents;
+                         metrics["lm_eval"] holds every lm-eval metric as reported; provenance adds the lm-eval
+                         version and each task's version and config hash.
+Tasks whose data is on the Hugging Face Hub fail offline with a one-line UserError naming the dataset and the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from iitbench.errors import ModelError, UserError
+from iitbench.models.protocol import Adapter, stable_hash
+
+PREFIX = "lm-eval:"
+LOCAL_BUILDERS = ("json", "csv", "parquet", "text", "arrow")
+LMEVAL_RESULTS = "lm_eval_results.json"
+LMEVAL_SAMPLES = "lm_eval_samples.jsonl"
+
+
+@dataclass(frozen=True)
+class LmEvalOutcome:
+    run_dir: Path
+    results: dict[str, Any]  # our results.json
+    lm_eval: dict[str, Any]  # lm-eval's dict (json-safe)
+    table: str  # lm-eval's markdown table
+
+
+def is_lmeval_suite(suite: str) -> bool:
+    return suite.startswith(PREFIX)
+
+
+def parse_tasks(suite: str) -> list[str]:
+    tasks = [t.strip() for t in suite[len(PREFIX):].split(",") if t.strip()]
+    if not tasks:
+        raise UserError(f"--suite {suite!r}: name at least one task, e.g. --suite lm-eval:arc_easy,hellaswag")
+    return list(dict.fromkeys(tasks))
+
+
+def _offline() -> bool:
+    return any(os.environ.get(k, "").lower() in ("1", "true", "yes", "on") for k in ("HF_DATASETS_OFFLINE",
+                                                                                    "HF_HUB_OFFLINE"))
+
+
+def _leaf_configs(tm: Any, names: Sequence[str], depth: int = 0) -> dict[str, dict]:
+    """name -> raw YAML config of every leaf task under `names` (groups expanded); unreadable entries skipped."""
+    from lm_eval.tasks._yaml_loader import load_yaml
+
+    out: dict[str, dict] = {}
+    for name in names:
+        entry = tm.task_index.get(name)
+        if entry is None or entry.yaml_path is None or depth > 5:
+            continue
+        try:
+            cfg = load_yaml(entry.yaml_path, resolve_func=False, recursive=True)
+        except Exception:  # noqa: BLE001 - only used to explain failures
+            continue
+        if "group" in cfg and isinstance(cfg.get("task"), list):
+            out.update(_leaf_configs(tm, [t for t in cfg["task"] if isinstance(t, str)], depth + 1))
+        elif name in tm.all_tags:
+            out.update(_leaf_configs(tm, [t for t, e in tm.task_index.items() if name in e.tags], depth + 1))
+        else:
+            out[name] = cfg
+    return out
+
+
+def _hub_error(configs: dict[str, dict], error: Exception) -> UserError | None:
+    """A one-line UserError when a failure comes from tasks whose data must come from the Hub."""
+    hub = {t: str(c.get("dataset_path")) for t, c in configs.items()
+           if c.get("dataset_path") and c["dataset_path"] not in LOCAL_BUILDERS and not Path(c["dataset_path"]).exists()}
+    if not hub:
+        return None
+    named = {t: p for t, p in hub.items() if p in str(error)} or hub
+    task, path = sorted(named.items())[0]
+    where = "the Hub is unreachable offline (HF_DATASETS_OFFLINE/HF_HUB_OFFLINE)" if _offline() else "loading it failed"
+    return UserError(f"lm-eval task {task} needs dataset {path} from the Hugging Face Hub and {where}; put it in the "
+                     f"HF datasets cache first, or write a local task YAML (dataset_path: json, data_files: ABSOLUTE "
+                     f"paths) and pass its folder with --include-path DIR ({type(error).__name__})")
+
+
+def _json_safe(obj: Any) -> Any:
+    from lm_eval.utils import handle_non_serializable
+
+    return json.loads(json.dumps(obj, default=handle_non_serializable, ensure_ascii=False))
+
+
+def _accuracy(task_res: dict[str, Any], n: int) -> dict[str, Any] | None:
+    from iitbench.metrics.stats import wilson_interval
+
+    acc = task_res.get("acc,none")
+    if not isinstance(acc, (int, float)):
+        return None
+    stderr = task_res.get("acc_stderr,none")
+    ci = wilson_interval(round(acc * n), n) if n else None
+    return {"acc": float(acc), "acc_norm": task_res.get("acc_norm,none"), "n": n, "n_na": 0,
+            "stderr": stderr if isinstance(stderr, (int, float)) else None, "ci95": list(ci) if ci else None,
+            "acc_norm_stderr": task_res.get("acc_norm_stderr,none")}
+
+
+def _metrics(raw: dict[str, Any]) -> dict[str, Any]:
+    leaves = [t for t in raw["results"] if t not in raw.get("groups", {})]
+    per_task: dict[str, Any] = {}
+    for t in sorted(leaves):
+        n = int((raw.get("n-samples", {}).get(t) or {}).get("effective", 0))
+        acc = _accuracy(raw["results"][t], n)
+        if acc is not None:
+            per_task[t] = acc
+    total = sum(a["n"] for a in per_task.values())
+    overall = None
+    if total:
+        pooled = {"acc,none": sum(a["acc"] * a["n"] for a in per_task.values()) / total}
+        norms = [a for a in per_task.values() if isinstance(a["acc_norm"], (int, float))]
+        if len(norms) == len(per_task):
+            pooled["acc_norm,none"] = sum(a["acc_norm"] * a["n"] for a in norms) / total
+        overall = _accuracy(pooled, total)
+    return {"per_config": per_task, "per_position": {}, "per_source": {}, "per_turn": {}, "overall": overall,
+            "lm_eval": {t: {k: v for k, v in r.items() if k not in ("alias", "name")}
+                        for t, r in sorted(raw["results"].items())}}
+
+
+def _samples(raw_samples: dict[str, list]) -> list[dict[str, Any]]:
+    lines = []
+    for task in sorted(raw_samples):
+        for s in raw_samples[task]:
+            lines.append({"task": task, "doc_id": s.get("doc_id"), "target": s.get("target"),
+                          "resps": s.get("filtered_resps"), "doc_hash": s.get("doc_hash"),
+                          "prompt_hash": s.get("prompt_hash"),
+                          **{m: s.get(m) for m in s.get("metrics", [])}})
+    return lines
+
+
+def run_lmeval_suite(adapter: Adapter, tasks: Sequence[str], run_dir: Path, *, model_spec: str,
+                     model_args: dict[str, Any], include_path: str | None = None, limit: int | None = None,
+                     batch_size: int = 8, seed: int = 0) -> LmEvalOutcome:
+    """Run lm-eval's `simple_evaluate` on `tasks` with `adapter` (no second load) and write the run directory."""
+    import lm_eval
+    from lm_eval import simple_evaluate
+    from lm_eval.tasks import TaskManager
+    from lm_eval.utils import make_table
+
+    from iitbench.lmeval.lm import IitbenchLM
+    from iitbench.runner.results import provenance, utc_now, write_results
+
+    if include_path is not None and not Path(include_path).is_dir():
+        raise UserError(f"--include-path {include_path}: not a directory of lm-eval task YAML files")
+    tm = TaskManager(include_path=include_path)
+    unknown = [t for t in tasks if not tm.match_tasks([t])]
+    if unknown:
+        raise UserError(f"--suite lm-eval: unknown task {', '.join(unknown)}; check the name (lm-eval ls tasks) "
+                        f"or pass the folder of its YAML with --include-path DIR")
+    configs = _leaf_configs(tm, tasks)
+    started, t0 = utc_now(), time.perf_counter()
+    lm = IitbenchLM(adapter=adapter, batch_size=batch_size)
+    try:
+        raw = simple_evaluate(model=lm, tasks=list(tasks), task_manager=tm, limit=limit, log_samples=True,
+                              random_seed=seed, numpy_random_seed=seed, torch_random_seed=seed,
+                              fewshot_random_seed=seed)
+    except (UserError, ModelError, KeyboardInterrupt):
+        raise
+    except Exception as e:  # noqa: BLE001 - lm-eval/datasets raise many types; explain the Hub case in one line
+        explained = _hub_error(configs, e)
+        if explained is not None:
+            raise explained from None
+        raise
+    wall = time.perf_counter() - t0
+    samples = raw.pop("samples", {})
+    raw = _json_safe(raw)
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / LMEVAL_RESULTS).write_text(json.dumps(raw, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    sample_lines = _samples(_json_safe(samples))
+    (run_dir / LMEVAL_SAMPLES).write_text("".join(json.dumps(s, ensure_ascii=False) + "\n" for s in sample_lines),
+                                          encoding="utf-8")
+    task_hashes = {t: stable_hash(c) for t, c in sorted(raw.get("configs", {}).items())}
+    desc = adapter.describe()
+    n_docs = sum(int((v or {}).get("effective", 0)) for v in raw.get("n-samples", {}).values())
+    prov = provenance(started, wall, n_docs)
+    prov.update({"lm_eval": lm_eval.__version__, "task_versions": raw.get("versions", {}), "task_hashes": task_hashes})
+    results = {
+        "schema_version": 1,
+        "model": {"name": model_spec, "args": dict(model_args), "fingerprint": desc.get("fingerprint"),
+                  "parameters": desc.get("parameters"), "dtype": desc.get("dtype"), "device": desc.get("device"),
+                  "chat_template_hash": None},  # no template: lm-eval's prompts are scored as raw text
+        "data": {"name": PREFIX + ",".join(tasks), "path": include_path, "fingerprint": stable_hash(task_hashes),
+                 "n_items": n_docs, "version": f"lm-eval {lm_eval.__version__}"},
+        "settings": {"mode": "lm-eval", "free_running_source": None, "batch_size": batch_size, "seed": seed,
+                     "limit": limit, "prompt_hash": stable_hash(task_hashes), "prompt_format": {}},
+        "metrics": _metrics(raw),
+        "provenance": prov,
+    }
+    write_results(run_dir, results)  # type: ignore[arg-type]
+    table = make_table(raw) + (("\n" + make_table(raw, "groups")) if raw.get("groups") else "")
+    return LmEvalOutcome(run_dir=run_dir, results=results, lm_eval=raw, table=table)
+
+
+def run_cli_suites(adapter: Adapter, suites: Sequence[str], args: Any, model_args: dict[str, Any],
+                   several: bool) -> None:
+    """The `iitbench run` side: one run directory per lm-eval suite, lm-eval's table printed."""
+    from iitbench.cli.run import model_slug
+
+    for suite in suites:
+        tasks = parse_tasks(suite)
+        short = model_slug("lm-eval-" + "-".join(tasks))
+        if args.output is None:
+            out = Path("iitbench-runs") / model_slug(args.model) / short
+        else:
+            out = Path(args.output) / short if several else Path(args.output)
+        outcome = run_lmeval_suite(adapter, tasks, out, model_spec=args.model, model_args=model_args,
+                                   include_path=args.include_path, limit=args.limit, batch_size=args.batch_size,
+                                   seed=args.seed)
+        print(f"\n## {suite} — {args.model}\n")
+        print(outcome.table)
+        print(f"results: {outcome.run_dir / 'results.json'} (lm-eval's: {outcome.run_dir / LMEVAL_RESULTS})")
