@@ -1,0 +1,171 @@
+"""TrainConfig: every knob of a WINGS training run, loaded from YAML/JSON with `key=value` overrides.
+
+Learning rates left as null take the released scripts' values for the stage (spec/wings.md, training table).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import TrainConfigError
+
+STAGES = (1, 2, "naive")
+# Parameter groups a stage may train (see stages.py); "learners" is shorthand for both learners.
+GROUPS = ("projector", "visual_learner", "textual_learner", "router", "llm")
+STAGE_TRAIN = {
+    1: ("projector", "visual_learner"),
+    2: ("llm", "projector", "visual_learner", "textual_learner", "router"),
+    "naive": ("projector", "llm"),
+}
+# (lr_projector, lr_learners, lr_llm, lr_router) of the released scripts; naive = the LLaVA-style baseline.
+STAGE_LRS = {
+    1: (2e-5, 2e-5, 2e-5, 2e-5),
+    2: (1e-5, 2e-6, 2e-6, 2e-6),
+    "naive": (1e-5, 2e-5, 2e-5, 2e-5),
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    model_path: str  # a WINGS checkpoint dir (save_pretrained layout)
+    data_path: str  # LLaVA conversation file, .json (list) or .jsonl (one record a line)
+    output_dir: str
+    stage: int | str = 1  # 1 | 2 | "naive"
+    tokenizer_path: str | None = None  # default: model_path
+    image_root: str | None = None  # image paths in the data are relative to this directory
+    train: tuple[str, ...] | None = None  # override the stage's trained groups, e.g. [projector] for naive warm-up
+    lr_projector: float | None = None
+    lr_learners: float | None = None
+    lr_llm: float | None = None
+    lr_router: float | None = None
+    weight_decay: float = 0.0
+    warmup_ratio: float = 0.03
+    lr_scheduler_type: str = "cosine"
+    num_train_epochs: float = 1.0
+    max_steps: int = -1
+    per_device_train_batch_size: int = 1
+    gradient_accumulation_steps: int = 1
+    max_grad_norm: float = 1.0
+    max_length: int = 2048
+    seed: int = 42
+    skip_bad_records: bool = False
+    init_new_tokens: tuple[int | str, ...] = ()  # ids/tokens unseen in pre-training -> mean embedding at start
+    save_steps: int = 500
+    save_total_limit: int | None = None
+    logging_steps: int = 1
+    resume_from_checkpoint: str | None = None  # a checkpoint dir, or "auto" = latest in output_dir
+    bf16: bool = False
+    gradient_checkpointing: bool = False
+    dataloader_num_workers: int = 0
+    use_cpu: bool | None = None  # None: CPU when no CUDA device is visible
+    deepspeed: str | None = None  # a DeepSpeed JSON (configs/deepspeed_zero2.json); needs the deepspeed package
+    extra: dict = field(default_factory=dict)  # free-form notes copied into train_log.json
+
+    def __post_init__(self):
+        if self.stage not in STAGES:
+            raise TrainConfigError(f"stage={self.stage!r}; use one of 1, 2, naive")
+        if self.train is not None:
+            object.__setattr__(self, "train", tuple(self.train))
+            unknown = sorted(set(self.train) - set(GROUPS) - {"learners"})
+            if unknown or not self.train:
+                raise TrainConfigError(f"train={list(self.train)}: unknown group(s) {unknown}; use some of "
+                                       f"{list(GROUPS) + ['learners']} (the vision tower always stays frozen)")
+            if self.stage == "naive" and set(self.trained_groups()) - {"projector", "llm"}:
+                raise TrainConfigError("stage naive has no learners/router; train only [projector] or [projector, llm]")
+        object.__setattr__(self, "init_new_tokens", tuple(self.init_new_tokens))
+        if not 0.0 <= self.warmup_ratio < 1.0:
+            raise TrainConfigError(f"warmup_ratio={self.warmup_ratio}; use a fraction in [0, 1)")
+        if self.max_length < 8:
+            raise TrainConfigError(f"max_length={self.max_length}; use at least 8 tokens")
+        for name in ("lr_projector", "lr_learners", "lr_llm", "lr_router"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise TrainConfigError(f"{name}={value}; learning rates must be >= 0")
+        if self.resume_from_checkpoint not in (None, "auto") and not Path(self.resume_from_checkpoint).is_dir():
+            raise TrainConfigError(f"resume_from_checkpoint={self.resume_from_checkpoint!r} is not a directory; "
+                                   "give a checkpoint-N dir or 'auto'")
+
+    def trained_groups(self) -> tuple[str, ...]:
+        """Parameter groups that get gradients, in GROUPS order."""
+        chosen = set(STAGE_TRAIN[self.stage] if self.train is None else self.train)
+        if "learners" in chosen:
+            chosen |= {"visual_learner", "textual_learner"}
+        return tuple(g for g in GROUPS if g in chosen)
+
+    def learning_rates(self) -> dict[str, float]:
+        """Learning rate per parameter group (stage defaults where the config leaves it null)."""
+        projector, learners, llm, router = STAGE_LRS[self.stage]
+        pick = lambda value, default: default if value is None else float(value)  # noqa: E731
+        learners = pick(self.lr_learners, learners)
+        return {
+            "projector": pick(self.lr_projector, projector),
+            "visual_learner": learners,
+            "textual_learner": learners,
+            "router": pick(self.lr_router, router),
+            "llm": pick(self.lr_llm, llm),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["train"] = None if self.train is None else list(self.train)
+        out["init_new_tokens"] = list(self.init_new_tokens)
+        return out
+
+    def config_hash(self) -> str:
+        """sha256 of the canonical JSON of the config (paths included): identifies the run in train_log.json."""
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """`key=value`; the value is read as YAML, so `lr_llm=1e-5`, `train=[projector]`, `stage=naive` all work."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise TrainConfigError(f"--override {text!r}: use key=value")
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else None
+    except yaml.YAMLError as exc:
+        raise TrainConfigError(f"--override {text!r}: value is not valid YAML ({exc})") from None
+    return key.strip(), parsed
+
+
+def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> TrainConfig:
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise TrainConfigError(f"{source}: unknown key(s) {unknown}; known keys are {sorted(known)}")
+    missing = [k for k in ("model_path", "data_path", "output_dir") if data.get(k) in (None, "")]
+    if missing:
+        raise TrainConfigError(f"{source}: missing required key(s) {missing}")
+    data = dict(data)
+    if isinstance(data.get("stage"), str) and data["stage"].isdigit():
+        data["stage"] = int(data["stage"])
+    return TrainConfig(**data)
+
+
+def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
+    """Read a YAML or JSON config (YAML is a superset), then apply `key=value` overrides in order."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise TrainConfigError(f"{path}: cannot read the config ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise TrainConfigError(f"{path}: not valid YAML/JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise TrainConfigError(f"{path}: the config must be a mapping of key: value")
+    for item in overrides:
+        key, value = parse_override(item)
+        data[key] = value
+    return config_from_dict(data, str(path))
+
+
+__all__ = ["TrainConfig", "GROUPS", "STAGES", "STAGE_TRAIN", "STAGE_LRS", "load_config", "config_from_dict",
+           "parse_override"]
