@@ -19,6 +19,7 @@ COMMANDS = {
     "report": ("iitbench.cli.report", "ReportCommand"),
     "forgetting": ("iitbench.cli.forgetting", "ForgettingCommand"),
     "export-lm-eval": ("iitbench.cli.export_lmeval", "ExportLmEvalCommand"),
+    "zoo": ("iitbench.cli.zoo", "ZooCommand"),
 }
 
 

@@ -1,7 +1,9 @@
-"""`build_zoo`: train the zoo models that exist so far (tokenizer, vision encoder, base-tiny) into `out_dir/<name>/`.
+"""`build_zoo`: train the zoo (tokenizer, vision encoder, base-tiny, llava-tiny, wings-tiny; optionally the sweep)
+into `out_dir/<name>/`.
 
-Deterministic by seed on one machine; one log line per stage with its timing. The shipped weights are this function's
-output with `out_dir = iitbench.zoo.WEIGHTS_DIR` (about 2 + 7 minutes on 2 CPU cores).
+Deterministic by seed on one machine; one log line per stage with its timing; stages whose card matches their recipe
+hash are skipped (resume). The shipped weights are this function's output with `out_dir = iitbench.zoo.WEIGHTS_DIR`
+(about 2 + 7 + 7 minutes on 2 idle CPU cores); `leaderboards/zoo.md` is written from the cards.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 from iitbench.errors import UserError
 from iitbench.zoo.recipes import RECIPES, LLMRecipe, TokenizerRecipe, VisionRecipe
 
-STAGES = ("tokenizer", "siglip-tiny", "base-tiny")
+STAGES = ("tokenizer", "siglip-tiny", "base-tiny", "llava-tiny", "wings-tiny")
 
 
 def _log(msg: str) -> None:
@@ -107,32 +109,116 @@ def build_base(out: Path, recipe: LLMRecipe, seed: int, tokenizer_dir: Path, log
     return out
 
 
-def build_zoo(out_dir: Path, only: Sequence[str] | None = None, seed: int = 0,
-              recipes: dict | None = None, log: Callable[[str], None] = _log) -> dict[str, Path]:
-    """Build the selected stages (default all) into `out_dir/<name>/`; base-tiny reuses `out_dir/tokenizer`."""
-    wanted = list(only) if only else list(STAGES)
-    unknown = [w for w in wanted if w not in STAGES]
+def _current(out: Path, recipe, seed: int) -> bool:
+    """The stage's card exists with this recipe hash and seed: an interrupted or repeated build skips it."""
+    from iitbench.zoo.cards import read_card
+    from iitbench.zoo.recipes import recipe_hash
+
+    try:
+        card = read_card(out)
+    except (OSError, ValueError):
+        return False
+    return card.get("recipe_hash") == recipe_hash(recipe) and card.get("seed") == seed
+
+
+def _effective(name: str, recipe, seed: int):
+    """The recipe as its card records it (the corpus seed follows the build seed)."""
+    return replace(recipe, corpus=replace(recipe.corpus, seed=seed)) if name in ("tokenizer", "base-tiny") else recipe
+
+
+def _source(out_dir: Path, name: str) -> Path:
+    """A prerequisite model: the one in out_dir if built there, else the shipped one."""
+    from iitbench.zoo import WEIGHTS_DIR
+
+    here = out_dir / name
+    return here if (here / "config.json").is_file() or (here / "tokenizer.json").is_file() else WEIGHTS_DIR / name
+
+
+def selected(only: Sequence[str] | None, sweep: bool) -> list[str]:
+    """Stage names to build, in build order; `sweep` adds the sweep variants (alone when `only` is empty)."""
+    from iitbench.zoo.sweep import sweep_recipes
+
+    variants = list(sweep_recipes())
+    known = list(STAGES) + variants
+    unknown = [w for w in (only or ()) if w not in known]
     if unknown:
-        raise UserError(f"--only {', '.join(unknown)}: unknown zoo model; choose from {', '.join(STAGES)}")
-    recipes = {**RECIPES, **(recipes or {})}
+        raise UserError(f"--only {', '.join(unknown)}: unknown zoo model; choose from {', '.join(STAGES)} "
+                        "(or a sweep variant, see `iitbench zoo list`)")
+    wanted = set(only or ()) | (set(variants) if sweep else set())
+    if not only and not sweep:
+        wanted = set(STAGES)
+    return [n for n in known if n in wanted]
+
+
+def build_zoo(out_dir: Path, only: Sequence[str] | None = None, seed: int = 0,
+              recipes: dict | None = None, log: Callable[[str], None] = _log, sweep: bool = False,
+              work_dir: Path | None = None, leaderboard: Path | None = None, evaluate: bool = True,
+              force: bool = False) -> dict[str, Path]:
+    """Build the selected stages (default: the five shipped models) into `out_dir/<name>/`.
+
+    A stage whose card already has the same recipe hash and seed (and, for MLLMs, the same backbones) is skipped,
+    so a rerun resumes an interrupted build. MLLM training stages live in `work_dir` (default: the iitbench cache).
+    Prerequisites come from `out_dir` when built there, else from the shipped weights.
+    """
+    from iitbench.zoo import WEIGHTS_DIR
+    from iitbench.zoo.sweep import sweep_recipes
+
+    log = log or _quiet
+    names = selected(only, sweep)
     out_dir = Path(out_dir)
+    if sweep and out_dir.resolve() == WEIGHTS_DIR.resolve():
+        raise UserError("--sweep variants are not shipped; pass --out DIR (a directory outside iitbench/zoo/weights)")
+    recipes = {**RECIPES, **sweep_recipes(), **(recipes or {})}
+    if work_dir is None:
+        from iitbench.build.suites import cache_root
+
+        work_dir = cache_root() / "zoo-work"
     built: dict[str, Path] = {}
-    for name in STAGES:
-        if name not in wanted:
-            continue
+    for name in names:
         t0 = time.perf_counter()
+        out = out_dir / name
+        recipe = recipes[name]
+        if not force and _skip(name, out, recipe, seed, out_dir):
+            log(f"stage {name}: up to date ({out}), skipped")
+            built[name] = out
+            continue
         log(f"stage {name}: start")
         if name == "tokenizer":
-            built[name] = build_tokenizer(out_dir / name, recipes[name], seed, log)
+            built[name] = build_tokenizer(out, recipe, seed, log)
         elif name == "siglip-tiny":
-            built[name] = build_vision(out_dir / name, recipes[name], seed, log)
-        else:
-            tok_dir = out_dir / "tokenizer"
+            built[name] = build_vision(out, recipe, seed, log)
+        elif name == "base-tiny":
+            tok_dir = _source(out_dir, "tokenizer")
             if not (tok_dir / "tokenizer.json").is_file():
                 raise UserError(f"base-tiny needs the zoo tokenizer in {tok_dir}; build it first (--only tokenizer)")
-            built[name] = build_base(out_dir / name, recipes[name], seed, tok_dir, log)
+            built[name] = build_base(out, recipe, seed, tok_dir, log, evaluate=evaluate)
+        else:
+            built[name] = _build_mllm(name, out, recipe, seed, out_dir, Path(work_dir), recipes, log, evaluate)
         log(f"stage {name}: done in {time.perf_counter() - t0:.0f}s")
+    if leaderboard is not None:
+        from iitbench.zoo.leaderboard import write_leaderboard
+
+        log(f"leaderboard: {write_leaderboard(leaderboard, out_dir, WEIGHTS_DIR)}")
     return built
 
 
-__all__ = ["STAGES", "build_base", "build_tokenizer", "build_vision", "build_zoo"]
+def _skip(name: str, out: Path, recipe, seed: int, out_dir: Path) -> bool:
+    if name in ("tokenizer", "siglip-tiny", "base-tiny"):
+        return _current(out, _effective(name, recipe, seed), seed)
+    from iitbench.zoo.mllm import card_is_current
+
+    return card_is_current(out, recipe, seed, _source(out_dir, "base-tiny"), _source(out_dir, "siglip-tiny"))
+
+
+def _build_mllm(name: str, out: Path, recipe, seed: int, out_dir: Path, work_dir: Path, recipes: dict,
+                log: Callable[[str], None], evaluate: bool) -> Path:
+    from iitbench.zoo.mllm import build_mllm
+
+    base, vision = _source(out_dir, "base-tiny"), _source(out_dir, "siglip-tiny")
+    for path, what in ((base, "base-tiny"), (vision, "siglip-tiny")):
+        if not (path / "config.json").is_file():
+            raise UserError(f"{name} needs {what} in {out_dir} or the shipped weights; build it first (--only {what})")
+    return build_mllm(out, recipe, seed, base, vision, work_dir, recipes["base-tiny"], log, evaluate=evaluate)
+
+
+__all__ = ["STAGES", "build_base", "build_tokenizer", "build_vision", "build_zoo", "selected"]

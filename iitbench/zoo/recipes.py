@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from iitbench.zoo.corpus import CorpusSpec
+from iitbench.zoo.llava_data import LlavaDataSpec
 
 
 @dataclass(frozen=True)
@@ -66,10 +67,91 @@ class LLMRecipe:
     threads: int = 2
 
 
+@dataclass(frozen=True)
+class StageRecipe:
+    """One `wings_ref.train` run of an MLLM recipe (its TrainConfig is generated from this and the MLLM recipe)."""
+
+    name: str  # "warmup" / "full" (naive), "stage1" / "stage2" (WINGS)
+    stage: int | str  # wings_ref stage: 1, 2 or "naive"
+    data: str  # "align": the single-turn image questions only; "mix": the whole multimodal file
+    steps: int
+    lr_projector: float
+    lr_learners: float | None = None
+    lr_llm: float | None = None
+    lr_router: float | None = None
+    train: tuple[str, ...] | None = None  # None: the wings_ref stage's default groups
+
+
+#: The zoo's multimodal training data, the same for every MLLM recipe (fair comparison): 150 single-turn image
+#: questions per visual family (7 families: 1,050) + 800 multi-turn dialogues drawn uniformly from T, TV, TTV, V.
+#: Text-only share = the T dialogues ≈ 200 / 1,850 ≈ 11% of records. Chosen small, like LLaVA-1.5's mix (≈ 6% text-only
+#: ShareGPT), because toy_training.md measured that 25% text replay alone almost removes forgetting: with a large share
+#: both recipes would keep their text skills and the comparison would not test WINGS' claim (keep text skills without
+#: much text-only data). Text turns before an image (TV, TTV) are also scored, as in the IIT configs.
+MM_DATA = LlavaDataSpec(n_visual_per_family=150, n_text_per_family=0, n_mixed=800, configs=("T", "TV", "TTV", "V"))
+
+
+@dataclass(frozen=True)
+class MLLMRecipe:
+    """An MLLM on base-tiny + siglip-tiny: `method` "naive" (LLaVA-style, no learners) or "wings" (learners + router).
+
+    Every stage runs through `wings_ref.train` (HF Trainer, answer-only loss, split-LR AdamW groups, cosine schedule).
+    Tokens that occur in `data` but never in base-tiny's corpus start at the mean embedding (`init_new_tokens`).
+    """
+
+    name: str
+    method: str  # "naive" | "wings"
+    stages: tuple[StageRecipe, ...]
+    learner_rank: int = 8
+    data: LlavaDataSpec = MM_DATA
+    batch_size: int = 8
+    max_length: int = 512  # the longest TTV dialogue with its 36 image tokens is ~300 tokens
+    warmup_ratio: float = 0.03
+    weight_decay: float = 0.0
+    init_new_tokens: bool = True
+    eval_limit: int | None = None  # items per suite; None = the whole suite (micro recipes in tests only)
+    threads: int = 2
+
+    def __post_init__(self):
+        if self.method not in ("naive", "wings"):
+            raise ValueError(f"MLLMRecipe {self.name}: method={self.method!r}; use naive or wings")
+        if not self.stages:
+            raise ValueError(f"MLLMRecipe {self.name}: needs at least one stage")
+
+    @property
+    def use_learners(self) -> bool:
+        return self.method == "wings"
+
+
+# Step counts from the timing probe documented in iitbench/zoo/mllm.py (STEP_SECONDS, STAGE_OVERHEAD_SECONDS; idle
+# 2-core estimates): naive 100·0.16 + 250·0.32 ≈ 1.6 min, WINGS 100·0.35 + 250·0.51 ≈ 2.7 min, + ~15 s fixed cost per
+# stage (load, tokenise 1,850 records, first steps) ≈ 1 min, + data/assembly ≈ 0.3 min, + four suite evaluations
+# ≈ 1 min: llava-tiny + wings-tiny ≈ 6.5 min. 250 steps x 8 ≈ 1.1 epochs of the 1,850 records; toy_training.md saw
+# naive forgetting after 25 steps at LR 1e-3, so this is long enough to show it.
+ALIGN_STEPS, TUNE_STEPS = 100, 250
+HIGH_LR, LOW_LR = 1e-3, 5e-5
+
+#: Naive LLaVA recipe: projector warm-up, then full fine-tune of LLM + projector at a HIGH LR (toy_training naive row).
+LLAVA_TINY = MLLMRecipe(name="llava-tiny", method="naive", stages=(
+    StageRecipe("warmup", "naive", "align", ALIGN_STEPS, lr_projector=HIGH_LR, train=("projector",)),
+    StageRecipe("full", "naive", "mix", TUNE_STEPS, lr_projector=HIGH_LR, lr_llm=HIGH_LR),
+))
+
+#: WINGS: stage 1 projector + visual learners (LLM frozen); stage 2 LLM at a LOW LR, learners + router at 3e-4 (the
+#: textual learner runs on text-only input, so a high LR there would itself cause forgetting), projector high.
+WINGS_TINY = MLLMRecipe(name="wings-tiny", method="wings", stages=(
+    StageRecipe("stage1", 1, "align", ALIGN_STEPS, lr_projector=HIGH_LR, lr_learners=HIGH_LR),
+    StageRecipe("stage2", 2, "mix", TUNE_STEPS, lr_projector=HIGH_LR, lr_learners=3e-4, lr_llm=LOW_LR,
+                lr_router=3e-4),
+))
+
+
 RECIPES: dict[str, Any] = {
     "tokenizer": TokenizerRecipe(),
     "siglip-tiny": VisionRecipe(),
     "base-tiny": LLMRecipe(),
+    "llava-tiny": LLAVA_TINY,
+    "wings-tiny": WINGS_TINY,
 }
 
 
@@ -85,4 +167,5 @@ def recipe_hash(recipe: Any) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
-__all__ = ["LLMRecipe", "RECIPES", "TokenizerRecipe", "VisionRecipe", "recipe_dict", "recipe_hash"]
+__all__ = ["LLAVA_TINY", "LLMRecipe", "MLLMRecipe", "MM_DATA", "RECIPES", "StageRecipe", "WINGS_TINY",
+           "TokenizerRecipe", "VisionRecipe", "recipe_dict", "recipe_hash"]

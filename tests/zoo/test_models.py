@@ -3,12 +3,11 @@ import json
 import torch
 from transformers import AutoModelForCausalLM
 
-from iitbench.zoo import CARD_FILE
+from iitbench.sources.synth.render import Scene, Shape, Text
+from iitbench.zoo import CARD_FILE, base_llm, vision
 from iitbench.zoo.build import build_base
 from iitbench.zoo.recipes import LLMRecipe, VisionRecipe, recipe_hash
 from iitbench.zoo.tokenizer import save_tokenizer
-from iitbench.zoo import base_llm, vision
-from iitbench.sources.synth.render import Scene, Shape, Text
 
 
 def test_recipe_hash_is_stable_and_changes_with_a_field():

@@ -1,7 +1,7 @@
 from transformers import Qwen2Config
 
-from iitbench.zoo.corpus import Message, chatml
 from iitbench.zoo.base_llm import conversation_doc
+from iitbench.zoo.corpus import chatml
 from iitbench.zoo.tokenizer import SPECIAL_TOKENS, encode, load_tokenizer, save_tokenizer
 
 SAMPLE = "What is 23 plus 45?\nA. 68\nB. 58\nAnswer with the option's letter.  tabs\tand   spaces 1234 zorb"

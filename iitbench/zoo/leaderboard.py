@@ -1,0 +1,94 @@
+"""`leaderboards/zoo.md`: the zoo accuracy tables, written from the `zoo_card.json` files only (no hard-coded numbers).
+
+Table 1: text-suite accuracy per synth text family + mean for base-tiny, llava-tiny and wings-tiny (forgetting =
+an MLLM's drop below base-tiny). Table 2: mm-suite (visual) accuracy of the two MLLMs. Table 3 (when sweep cards
+exist): every sweep variant's text mean, its change vs base-tiny, and its mm mean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from iitbench.zoo import CARD_FILE
+from iitbench.zoo.cards import read_card
+
+MAIN = ("base-tiny", "llava-tiny", "wings-tiny")
+MLLMS = ("llava-tiny", "wings-tiny")
+
+
+def _suite(card: Mapping[str, Any], suite: str) -> dict[str, Any] | None:
+    """A card's summary for `suite`: base-tiny stores the text suite flat, MLLMs store {"text": ..., "mm": ...}."""
+    ev = card.get("eval") or {}
+    if ev.get("suite") == suite:
+        return ev
+    inner = ev.get(suite)
+    return inner if isinstance(inner, dict) and "mean" in inner else None
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}"
+
+
+def _family_table(cards: Mapping[str, Mapping[str, Any]], names: tuple[str, ...], suite: str) -> list[str]:
+    present = [n for n in names if n in cards and _suite(cards[n], suite)]
+    if not present:
+        return [f"_No {suite}-suite results in the cards yet._"]
+    summaries = {n: _suite(cards[n], suite) for n in present}
+    families = sorted({f for s in summaries.values() for f in s["families"]})
+    lines = ["| family | " + " | ".join(present) + " |", "|---|" + "---:|" * len(present)]
+    for fam in families:
+        lines.append(f"| {fam} | " + " | ".join(_pct(summaries[n]["families"].get(fam)) for n in present) + " |")
+    lines.append("| **mean** | " + " | ".join(f"**{_pct(summaries[n]['mean'])}**" for n in present) + " |")
+    lines.append("| items | " + " | ".join(str(summaries[n]["n"]) for n in present) + " |")
+    return lines
+
+
+def _sweep_table(cards: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    base = _suite(cards.get("base-tiny", {}), "text")
+    rows = sorted(n for n in cards if n not in MAIN and _suite(cards[n], "text"))
+    if not rows:
+        return []
+    lines = ["", "## Sweep", "", "| variant | method | steps | text mean | vs base-tiny | mm mean |",
+             "|---|---|---:|---:|---:|---:|"]
+    for name in rows:
+        card = cards[name]
+        text, mm = _suite(card, "text"), _suite(card, "mm")
+        delta = "–" if base is None else f"{100 * (text['mean'] - base['mean']):+.1f}"
+        steps = "+".join(str(s["steps"]) for s in card.get("recipe", {}).get("stages", []))
+        lines.append(f"| {name} | {card.get('method', '?')} | {steps} | {_pct(text['mean'])} | {delta} | "
+                     f"{_pct(mm['mean'] if mm else None)} |")
+    return lines
+
+
+def zoo_table(cards: Mapping[str, Mapping[str, Any]]) -> str:
+    """Markdown for the given cards (name -> card dict)."""
+    seeds = sorted({str(c.get("seed")) for c in cards.values()})
+    lines = ["# Zoo leaderboard", "",
+             "Accuracy (%) on IIT-synth test-split suites (4 options, chance 25%), from each model's zoo_card.json. "
+             f"Build seed(s): {', '.join(seeds) or '–'}. One seed: differences under ~5 points on a mean are noise "
+             "(reference/toy_training.md).", "",
+             "## Text suite (forgetting)", "", *_family_table(cards, MAIN, "text"), "",
+             "## Visual (mm suite)", "", *_family_table(cards, MLLMS, "mm"), *_sweep_table(cards)]
+    return "\n".join(lines) + "\n"
+
+
+def read_cards(out_dir: Path) -> dict[str, dict[str, Any]]:
+    """Every `<out_dir>/<name>/zoo_card.json`, by directory name."""
+    return {p.parent.name: read_card(p.parent) for p in sorted(Path(out_dir).glob(f"*/{CARD_FILE}"))}
+
+
+def write_leaderboard(path: Path, *card_dirs: Path) -> Path:
+    """Write the table from the cards under `card_dirs` (later dirs add sweep variants; first wins on a name)."""
+    cards: dict[str, dict[str, Any]] = {}
+    for d in card_dirs:
+        for name, card in read_cards(d).items():
+            cards.setdefault(name, card)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(zoo_table(cards), encoding="utf-8")
+    return path
+
+
+__all__ = ["read_cards", "write_leaderboard", "zoo_table"]
