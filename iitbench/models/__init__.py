@@ -20,6 +20,9 @@ MODELS.register("hf-causal", "iitbench.models.hf_causal:HFCausalAdapter")
 MODELS.register("hf", "iitbench.models.hf_vlm:HFVLMAdapter")
 MODELS.register("wings", "iitbench.models.wings:WingsAdapter")
 MODELS.register("wings-base", "iitbench.models.wings:WingsBaseAdapter")
+MODELS.register("base-tiny", "iitbench.models.zoo:BaseTiny")
+MODELS.register("llava-tiny", "iitbench.models.zoo:LlavaTiny")
+MODELS.register("wings-tiny", "iitbench.models.zoo:WingsTiny")
 
 
 def parse_model_args(text: str | None) -> dict[str, Any]:
