@@ -362,7 +362,10 @@ class WingsModel(WingsPreTrainedModel):
 
     @deprecate_kwarg("past_key_values", "5.40.0", new_name="cache")
     def forward(self, input_ids, pixel_values=None, attention_mask=None, position_ids=None, cache=None,
-                use_cache=None, output_head_summed_attentions=False, **kwargs) -> WingsModelOutput:
+                use_cache=None, output_head_summed_attentions=False, head_summed_callback=None,
+                **kwargs) -> WingsModelOutput:
+        # head_summed_callback(layer_idx, probs [B, q, k]): receives each layer's head-summed main attention as it is
+        # computed and the map is dropped at once (memory: one layer's map, not layers x S^2; used for LAWS).
         if input_ids is None:
             raise ValueError("WingsModel needs input_ids (image placeholders are found by token id)")
         embeds, is_image = self.embed(input_ids, pixel_values)
@@ -398,12 +401,15 @@ class WingsModel(WingsPreTrainedModel):
                 memory.append_text(embeds, position_embeddings, position_ids, valid_keys[:, -q_len:])
             visual_allowed, text_allowed = self.learner_masks(memory, position_ids)
         layer_inputs = LayerInputs(memory, main_allowed, key_positions, visual_allowed, text_allowed,
-                                   output_head_summed_attentions)
+                                   output_head_summed_attentions or head_summed_callback is not None)
 
         hidden, all_probs, all_weights = embeds, [], []
         for layer in self.layers:
             hidden, probs, weights = layer(hidden, hf_mask, position_embeddings, layer_inputs, cache=cache,
                                            position_ids=position_ids, **kwargs)
+            if head_summed_callback is not None:
+                head_summed_callback(layer.layer_idx, probs)
+                probs = None if not output_head_summed_attentions else probs
             all_probs.append(probs)
             all_weights.append(weights)
         return WingsModelOutput(

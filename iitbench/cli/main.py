@@ -20,6 +20,7 @@ COMMANDS = {
     "forgetting": ("iitbench.cli.forgetting", "ForgettingCommand"),
     "export-lm-eval": ("iitbench.cli.export_lmeval", "ExportLmEvalCommand"),
     "zoo": ("iitbench.cli.zoo", "ZooCommand"),
+    "laws": ("iitbench.cli.laws", "LawsCommand"),
 }
 
 

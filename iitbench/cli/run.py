@@ -103,6 +103,7 @@ class RunCommand(Command):
         from iitbench.models import load_model, parse_model_args
         from iitbench.report.markdown import run_table
         from iitbench.runner import PromptFormat, RunSettings, run_dataset
+        from iitbench.runner.distributed import init_world, world_from_env
 
         suites = parse_suites(args.suite)
         if args.limit is not None and args.limit < 1:
@@ -115,7 +116,10 @@ class RunCommand(Command):
                                batch_size=args.batch_size, limit=args.limit, seed=args.seed,
                                prompt_format=PromptFormat.for_candidates(args.candidates))
         lm_suites = [s for s in suites if s.startswith("lm-eval:")]
+        if lm_suites and world_from_env().distributed:
+            raise UserError(f"--suite {lm_suites[0]}: lm-eval suites run in one process; launch without torchrun")
         resolved = [resolve_suite(s, args.seed) for s in suites if s not in lm_suites]  # fail before loading
+        init_world()  # torchrun: join the group (and pick this rank's GPU) before the model is loaded
         adapter = load_model(args.model, model_args)
         if lm_suites:
             from iitbench.lmeval.suite import run_cli_suites
@@ -130,6 +134,8 @@ class RunCommand(Command):
             outcome = run_dataset(adapter, dataset, settings, out, model_spec=args.model, model_args=model_args,
                                   dataset_path=str(path), progress=not args.no_progress)
             note = f" ({outcome.resumed} resumed)" if outcome.resumed else ""
+            if not world_from_env().is_main:  # torchrun: rank 0 reports for all
+                continue
             print(f"\n## {short} — {args.model}, {args.mode}\n")
             print(run_table(outcome.results))
             print(f"results: {outcome.run_dir / 'results.json'}{note}")

@@ -14,8 +14,9 @@ Requests map onto the adapter's raw-text methods (no chat template unless lm-eva
   loglikelihood_rolling -> `score_text` with an empty context: the whole text, conditioned on BOS/EOS, in one
                            window. Texts longer than the window are NOT chunked: hf-causal raises a ModelError.
   generate_until        -> `Adapter.generate_text` (greedy; sampling kwargs are refused)
-Requests go to the adapter `batch_size` at a time (lm-eval's --batch_size; "auto" = 64), longest first; scores
-do not depend on it.
+Requests go to the adapter `batch_size` at a time (lm-eval's --batch_size; "auto" = 64), longest first;
+loglikelihood requests go `batch_size` CONTEXTS at a time, each with all its continuations, so a prefix-sharing
+adapter (hf-causal) reads every context once. Scores do not depend on it.
 """
 
 from __future__ import annotations
@@ -92,12 +93,23 @@ class IitbenchLM(LM):
 
     # -- batching ----------------------------------------------------------------------------------------------
 
-    def _batched(self, items: Sequence[T], size: Callable[[T], int], call: Callable[[list[T]], list[R]]) -> list[R]:
-        """Call the adapter on chunks of `batch_size`, longest first (little padding); results in input order."""
-        order = sorted(range(len(items)), key=lambda i: (-size(items[i]), i))
+    def _batched(self, items: Sequence[T], size: Callable[[T], int], call: Callable[[list[T]], list[R]],
+                 group: Callable[[T], Any] | None = None) -> list[R]:
+        """Call the adapter on chunks of `batch_size`, longest first (little padding); results in input order.
+        With `group` (loglikelihood: the context), a chunk holds `batch_size` groups with all their requests, so a
+        prefix-sharing adapter reads each context once per call."""
+        if group is None:
+            order = sorted(range(len(items)), key=lambda i: (-size(items[i]), i))
+            chunks = [order[s:s + self.batch_size] for s in range(0, len(order), self.batch_size)]
+        else:
+            members: dict[Any, list[int]] = {}
+            for i, item in enumerate(items):
+                members.setdefault(group(item), []).append(i)
+            groups = sorted(members.values(), key=lambda m: (-max(size(items[i]) for i in m), m[0]))
+            chunks = [[i for m in groups[s:s + self.batch_size] for i in m]
+                      for s in range(0, len(groups), self.batch_size)]
         out: list[R | None] = [None] * len(items)
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start:start + self.batch_size]
+        for chunk in chunks:
             results = call([items[i] for i in chunk])
             if len(results) != len(chunk):
                 raise ModelError(f"{type(self.adapter).__name__} returned {len(results)} results for {len(chunk)} "
@@ -111,7 +123,8 @@ class IitbenchLM(LM):
     def loglikelihood(self, requests, disable_tqdm: bool = False) -> list[tuple[float, bool]]:
         reqs = [TextScoreRequest(key=f"ll-{i}", context=r.args[0], continuation=r.args[1])
                 for i, r in enumerate(requests)]
-        scores = self._batched(reqs, lambda r: len(r.context) + len(r.continuation), self.adapter.score_text)
+        scores = self._batched(reqs, lambda r: len(r.context) + len(r.continuation), self.adapter.score_text,
+                               group=lambda r: r.context)
         out = [(float(s.loglik), bool(s.is_greedy)) for s in scores]
         for req, res in zip(requests, out):
             self.cache_hook.add_partial("loglikelihood", req.args, res)

@@ -8,7 +8,10 @@ text actually used is `describe()["chat_template_hash"]`.
 Scoring: continuation log-likelihood (see `iitbench.models.hf_loglik`). Contexts longer than the window (`max_length`,
 else the config's `max_position_embeddings`) lose their oldest tokens (`truncation=left`, counted in `describe()`)
 or raise (`truncation=error`). Images are not taken: dialogues with images are marked not applicable.
-`batch_size` is the number of sequences (one per candidate) per forward pass; scores do not depend on it.
+`prefix_sharing=true` (default) reads each dialogue once and then only the candidates' own tokens over its KV cache
+(single-token candidates cost no extra forward; `iitbench.models.prefix_share`); `prefix_sharing=false` forwards
+every candidate's whole sequence (the reference path). `describe()` counts `tokens_forwarded` / `tokens_unique`.
+`batch_size` is the number of dialogues (naive path: sequences) per forward pass; scores do not depend on it.
 `dtype=auto` is float32 on CPU and bfloat16 (else float16) on CUDA; `device=auto` is cuda when available.
 
 Raw text (`score_text`, `generate_text`; the lm-eval bridge): no template; the text is encoded with the tokenizer's
@@ -31,6 +34,7 @@ import torch
 from iitbench.errors import ModelError
 from iitbench.models import hf_common as hc
 from iitbench.models.hf_loglik import ScoreSeq, move_trailing_space, score_sequences, split_point, truncate_left
+from iitbench.models.prefix_share import TokenTally, score_shared, supports_prefix_sharing, tally_naive
 from iitbench.models.protocol import (
     Adapter,
     Capabilities,
@@ -72,7 +76,8 @@ class HFCausalAdapter(Adapter):
 
     def __init__(self, path: str, dtype: str = "auto", device: str = "cpu", chat_template: bool | str = True,
                  plain_template: bool = False, max_length: int | None = None, truncation: str = "left",
-                 trust_remote_code: bool = False, revision: str | None = None, batch_size: int = 8):
+                 trust_remote_code: bool = False, revision: str | None = None, batch_size: int = 8,
+                 prefix_sharing: bool = True):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         if truncation not in TRUNCATION:
@@ -101,11 +106,16 @@ class HFCausalAdapter(Adapter):
         self.model.eval()
         self.template, self.template_kind = self._pick_template(chat_template, plain_template)
         self.window = int(max_length) if max_length is not None else self._config_window()
-        self.capabilities = Capabilities(images=False, generate=True, max_context=self.window)
+        self.capabilities = Capabilities(images=False, generate=True, attention=True, max_context=self.window)
         self.pad_id = self._pad_id()
         self.prefix_ids = self._prefix_ids()
         self.raw_prefix_ids = self._special_prefix()  # raw text (score_text) always gets the tokenizer's own
         self.truncated_requests = 0
+        if not isinstance(prefix_sharing, bool):
+            raise ModelError(f"--model-args prefix_sharing={prefix_sharing!r}: write true or false")
+        # false (or a model whose forward takes no positions / cache): every candidate forwarded whole.
+        self.prefix_sharing = prefix_sharing and supports_prefix_sharing(self.model)
+        self.tally = TokenTally()
         self._fingerprint: str | None = None
 
     # -- setup -------------------------------------------------------------------------------------------------
@@ -202,12 +212,19 @@ class HFCausalAdapter(Adapter):
                 seqs.append(seq)
                 owners.append(r_index)
             self.truncated_requests += int(truncated)
-        scores = score_sequences(self.model, seqs, self.batch_size, self.pad_id, self.device)
+        scores = self._score_seqs(seqs, owners)
         per_request: list[list] = [[] for _ in requests]
         for owner, score in zip(owners, scores):
             per_request[owner].append(score)
         return [ChoiceResult(logliks=tuple(s.loglik for s in ss), n_tokens=tuple(s.n_tokens for s in ss))
                 for ss in per_request]
+
+    def _score_seqs(self, seqs: Sequence[ScoreSeq], groups: Sequence[Any]):
+        """Continuation scores; `groups[i]` names the sequences that share a context (see `prefix_share`)."""
+        if self.prefix_sharing:
+            return score_shared(self.model, seqs, groups, self.batch_size, self.pad_id, self.device, self.tally)
+        tally_naive(seqs, groups, self.tally)
+        return score_sequences(self.model, seqs, self.batch_size, self.pad_id, self.device)
 
     def _fit(self, seq: ScoreSeq, key: str) -> tuple[ScoreSeq, bool]:
         """The sequence fitted to the window (oldest tokens dropped) and whether it was cut; raises if it cannot."""
@@ -244,7 +261,7 @@ class HFCausalAdapter(Adapter):
             seq, cut = self._fit(seq, req.key)
             self.truncated_requests += int(cut)
             seqs.append(seq)
-        scores = score_sequences(self.model, seqs, self.batch_size, self.pad_id, self.device)
+        scores = self._score_seqs(seqs, [r.context for r in requests])
         return [TextScoreResult(loglik=s.loglik, n_tokens=s.n_tokens, is_greedy=s.is_greedy) for s in scores]
 
     def generate_text(self, requests: Sequence[TextGenerateRequest]) -> list[GenerateResult]:
@@ -331,6 +348,12 @@ class HFCausalAdapter(Adapter):
             text = text[len(moved):]
         return cut_at_stops(text, stop)
 
+    def attention_mass(self, requests, options):
+        """LAWS: per-layer attention mass per segment (`iitbench.laws`; attention-interface backend)."""
+        from iitbench.laws.extract import hf_causal_attention_mass
+
+        return hf_causal_attention_mass(self, requests, options)
+
     # -- identity ----------------------------------------------------------------------------------------------
 
     def fingerprint(self) -> str:
@@ -352,4 +375,6 @@ class HFCausalAdapter(Adapter):
             "max_context": self.window,
             "truncation": self.truncation,
             "truncated_requests": self.truncated_requests,
+            "prefix_sharing": self.prefix_sharing,
+            **self.tally.to_json(),
         }

@@ -83,7 +83,7 @@ class HFVLMAdapter(Adapter):
         self.model.eval()
         self.template, self.template_kind = self._pick_template(plain_template)
         self.window = int(max_length) if max_length is not None else self._config_window()
-        self.capabilities = Capabilities(images=True, max_images=max_images, generate=True, attention=False,
+        self.capabilities = Capabilities(images=True, max_images=max_images, generate=True, attention=True,
                                          max_context=self.window)
         self.pad_id = self._pad_id()
         self.truncated_requests = 0
@@ -222,6 +222,12 @@ class HFVLMAdapter(Adapter):
         gen_eos = getattr(getattr(self.model, "generation_config", None), "eos_token_id", None)
         ids.update(gen_eos if isinstance(gen_eos, (list, tuple)) else [gen_eos])
         return sorted(i for i in ids if isinstance(i, int))
+
+    def attention_mass(self, requests, options):
+        """LAWS: per-layer attention mass per segment (`iitbench.laws`; attention-interface backend)."""
+        from iitbench.laws.extract import hf_vlm_attention_mass
+
+        return hf_vlm_attention_mass(self, requests, options)
 
     # -- identity ----------------------------------------------------------------------------------------------
 

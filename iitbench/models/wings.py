@@ -258,6 +258,12 @@ class WingsAdapter(Adapter):
                                    is_image=tuple(t == self.processor.image_token_id for t in ids),
                                    layers=tuple(a[0].float().cpu() for a in out.head_summed_attentions))
 
+    def attention_mass(self, requests, options):
+        """LAWS: per-layer attention mass per segment (`iitbench.laws`; native head-summed main attention)."""
+        from iitbench.laws.extract import wings_attention_mass
+
+        return wings_attention_mass(self, requests, options)
+
     # -- identity ----------------------------------------------------------------------------------------------
 
     def fingerprint(self) -> str:

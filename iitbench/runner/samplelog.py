@@ -74,8 +74,10 @@ def read_records(path: Path, repair: bool = False) -> list[dict[str, Any]]:
 class SampleLog:
     """The open samples file of a run: `load()` what is there, `append()` batches, `finalize()` at the end."""
 
-    def __init__(self, run_dir: Path):
-        self.path = Path(run_dir) / SAMPLES_FILE
+    def __init__(self, run_dir: Path, name: str = SAMPLES_FILE):
+        # `name`: data-parallel ranks append to their own shard log (see `runner.distributed`).
+        self.path = Path(run_dir) / name
+        self.final_path = Path(run_dir) / SAMPLES_FILE
         self._fh: IO[str] | None = None
         self._last_sync = 0.0
 
@@ -106,12 +108,12 @@ class SampleLog:
     def finalize(self, ordered: Iterable[dict[str, Any]]) -> None:
         """Rewrite the file atomically with exactly `ordered` (canonical order)."""
         self.close()
-        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp = self.final_path.with_name(self.final_path.name + ".tmp")
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write("".join(dumps_record(r) for r in ordered))
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        os.replace(tmp, self.final_path)
 
     def __enter__(self) -> SampleLog:
         return self

@@ -7,6 +7,7 @@ samples.jsonl (and the metrics) hold exactly the items of the current selection;
 
 from __future__ import annotations
 
+import json
 import random
 import sys
 import time
@@ -20,9 +21,10 @@ from iitbench.data.types import Item
 from iitbench.errors import UserError
 from iitbench.metrics import compute_metrics
 from iitbench.models.protocol import Adapter
+from iitbench.runner.distributed import barrier, init_world, load_all, my_items, remove_shards, sum_over_ranks
 from iitbench.runner.engine import MODES, SOURCES, Engine, RunSettings
 from iitbench.runner.identity import RunIdentity, claim_run_dir
-from iitbench.runner.results import build_results, utc_now, write_results
+from iitbench.runner.results import RESULTS_FILE, build_results, utc_now, write_results
 from iitbench.runner.samplelog import SampleLog
 
 
@@ -86,28 +88,47 @@ def run_dataset(adapter: Adapter, dataset: Dataset, settings: RunSettings, run_d
                            prompt_hash=settings.prompt_format.hash,
                            free_running_source=settings.free_running_source if free else None, seed=settings.seed)
     run_dir = Path(run_dir)
-    claim_run_dir(run_dir, identity, dataset.card.name)
+    world = init_world()  # torchrun: this process's rank; else rank 0 of 1
+    if world.is_main:  # rank 0 creates the directory; the others then check they join the same run
+        claim_run_dir(run_dir, identity, dataset.card.name)
+    barrier(world)
+    if not world.is_main:
+        claim_run_dir(run_dir, identity, dataset.card.name)
 
     wanted = [(it, k) for it in items for k in (range(len(it.turns)) if free else (it.scored_turn,))]
-    with SampleLog(run_dir) as log:
-        done = log.load()
+    mine = my_items(items, world)
+    with SampleLog(run_dir, world.shard_name()) as log:
+        # Records of earlier runs of any process count: the canonical file and every shard log.
+        done = {**load_all(run_dir, own=log.path), **log.load()}
         resumed = sum((it.id, k) in done for it, k in wanted)
-        bar = _progress(len(wanted), resumed, progress)
+        barrier(world)  # every rank has read the earlier records before any appends new ones
+        bar = _progress(len(wanted), resumed, progress and world.is_main)
         engine = Engine(adapter, dataset.root, settings, log, done, on_progress=bar.update)
         try:
-            engine.run(items)
+            if mine:
+                engine.run(mine)
         finally:
             bar.close()
-        # Canonical order (dataset order, then turn) makes resumed and uninterrupted runs byte-identical.
-        ordered = [done[(it.id, k)] for it, k in wanted]
-        log.finalize(ordered)
+        log.close()
+        barrier(world)  # every shard log is complete
+        computed = sum_over_ranks(world, engine.computed)
+        if world.is_main:
+            done.update(load_all(run_dir))
+            # Canonical order (dataset order, then turn) makes resumed and uninterrupted runs byte-identical.
+            ordered = [done[(it.id, k)] for it, k in wanted]
+            log.finalize(ordered)
+            remove_shards(run_dir)
 
-    wall = time.perf_counter() - t0
-    results = build_results(adapter=adapter, model_spec=model_spec, model_args=model_args, dataset=dataset,
-                            dataset_path=dataset_path, n_items=len(items), settings=settings,
-                            metrics=compute_metrics(ordered), started=started, wall_s=wall, computed=engine.computed)
-    write_results(run_dir, results)
-    return RunOutcome(run_dir=run_dir, results=results, computed=engine.computed, resumed=resumed)
+    if world.is_main:
+        wall = time.perf_counter() - t0
+        results = build_results(adapter=adapter, model_spec=model_spec, model_args=model_args, dataset=dataset,
+                                dataset_path=dataset_path, n_items=len(items), settings=settings,
+                                metrics=compute_metrics(ordered), started=started, wall_s=wall, computed=computed)
+        write_results(run_dir, results)
+    barrier(world)  # results.json is written
+    if not world.is_main:
+        results = json.loads((run_dir / RESULTS_FILE).read_text(encoding="utf-8"))
+    return RunOutcome(run_dir=run_dir, results=results, computed=computed, resumed=resumed)
 
 
 def _progress(total: int, initial: int, enabled: bool):

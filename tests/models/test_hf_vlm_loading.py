@@ -98,7 +98,7 @@ def test_describe_reports_identity_and_settings(vlm_adapter, vlm_dirs):
     assert len(info["fingerprint"]) == 64 and len(info["chat_template_hash"]) == 64
     assert info["fingerprint"] != vlm_adapter("llava").describe()["fingerprint"]
     caps = vlm_adapter("gemma3").capabilities
-    assert caps.images and caps.generate and not caps.attention and caps.max_context == 512
+    assert caps.images and caps.generate and caps.attention and caps.max_context == 512
 
 
 def test_text_only_dialogue_longer_than_window_is_cut_but_image_dialogue_raises(vlm_dirs, image_root):

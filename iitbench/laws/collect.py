@@ -1,0 +1,155 @@
+"""Per-layer key-column attention mass, accumulated in fp32, and the batch loop every backend shares.
+
+`ColumnMass` holds, per layer and batch row, col[j] = Σ_queries w_i Σ_heads a_ij (w_i = 1 for real tokens, 0 for
+padding), i.e. O(layers x S) memory. A segment's LAWS value is the sum of its columns; the head reduction `mean`
+divides by the number of heads. Backends feed it either attention weights (eager), head-summed maps (WINGS) or
+query/key blocks (the attention-interface backend, `add_blocks`), which never hold more than one block's scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from iitbench.laws.protocol import LABEL_NAMES, LawsOptions, LawsResult, Segments
+
+DEFAULT_BLOCK_ELEMENTS = 1 << 21  # fp32 scores per query block (8 MiB): O(block x S) memory, whatever S
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A tokenised sample ready for a forward pass; `payload` is backend-specific (prompt text, images, pixels)."""
+
+    key: str
+    ids: tuple[int, ...]
+    segments: Segments
+    payload: Any = None
+
+
+class ColumnMass:
+    """Accumulates per-layer key-column masses for one batch."""
+
+    def __init__(self, n_layers: int, query_mask: torch.Tensor, head_reduction: str, block_size: int | None = None):
+        self.weights = query_mask.to(torch.float32)  # [B, S]: which rows are real queries
+        # On the model's device: no host sync per block on GPUs.
+        self.cols = torch.zeros(n_layers, *query_mask.shape, dtype=torch.float32, device=query_mask.device)
+        self.mean = head_reduction == "mean"
+        self.block_size = block_size
+        self.seen: set[int] = set()
+        self._buffer: torch.Tensor | None = None
+
+    def _add(self, layer: int, summed: torch.Tensor, n_heads: int) -> None:
+        """`summed`: [B, q, k] head-summed probabilities of all queries over keys 0..k."""
+        w = self.weights[:, :summed.shape[1]].to(summed.device)
+        self._add_cols(layer, torch.bmm(w.unsqueeze(1), summed.float()).squeeze(1), n_heads)
+
+    def _add_cols(self, layer: int, col: torch.Tensor, n_heads: int) -> None:
+        """`col`: [B, k] query-weighted, head-summed column masses."""
+        if self.mean:
+            col = col / n_heads
+        self.cols[layer, :, :col.shape[1]] += col.to(self.cols.device)
+        self.seen.add(layer)
+
+    def add_weights(self, layer: int, weights: torch.Tensor) -> None:
+        """Eager attention weights [B, H, q, k]."""
+        self._add(layer, weights.float().sum(1), weights.shape[1])
+
+    def add_head_summed(self, layer: int, summed: torch.Tensor, n_heads: int) -> None:
+        self._add(layer, summed, n_heads)
+
+    def add_blocks(self, layer: int, query: torch.Tensor, key: torch.Tensor, mask: torch.Tensor | None,
+                   scaling: float, causal: bool) -> None:
+        """Column sums of softmax(q k^T * scaling + mask) computed one query block at a time.
+
+        query [B, H, q, D]; key [B, H_kv, k, D] with H a multiple of H_kv (GQA: query heads h*g..h*g+g-1 share kv
+        head h, as `repeat_kv` orders them - the g query heads are stacked as extra rows instead of repeating keys).
+        `mask`: None (plain causal, or none), bool [B|1, 1, q, k] (True = attend) or additive float."""
+        batch, heads, q_len, dim = query.shape
+        kv_heads, k_len = key.shape[1], key.shape[2]
+        groups = heads // kv_heads
+        offset = k_len - q_len  # queries are the last q_len positions
+        key_t = key.float().transpose(-1, -2).contiguous()  # [B, H_kv, D, k]; slicing keys keeps BLAS strides
+        block = min(q_len, self.block_size or max(1, DEFAULT_BLOCK_ELEMENTS // max(1, batch * heads * k_len)))
+        # One scores buffer reused by every block and layer, softmax in place: no per-block allocations (page
+        # faults, allocator fragmentation) and a peak of one block's scores.
+        size = batch * heads * block * k_len
+        if self._buffer is None or self._buffer.numel() < size or self._buffer.device != query.device:
+            self._buffer = torch.empty(size, dtype=torch.float32, device=query.device)  # kept for all layers
+        buffer = self._buffer
+        for a in range(0, q_len, block):
+            b = min(q_len, a + block)
+            n = b - a
+            m = None if mask is None else mask[:, :, a:b]
+            k_max = k_len
+            if causal and m is None:
+                k_max = b + offset
+            elif m is not None and m.dtype == torch.bool:
+                used = m.any(dim=(0, 1, 2)).nonzero()
+                k_max = int(used.max()) + 1 if used.numel() else 1  # keys no query of the block sees are skipped
+            q = (query[:, :, a:b].float() * scaling).reshape(batch, kv_heads, groups * n, dim)
+            flat = buffer[:batch * heads * n * k_max].view(batch, kv_heads, groups * n, k_max)
+            torch.matmul(q, key_t[..., :k_max], out=flat)
+            scores = flat.view(batch, kv_heads, groups, n, k_max)
+            if m is not None:
+                m = m[..., :k_max].unsqueeze(2)  # [B|1, 1, 1, n, k]
+                if m.dtype == torch.bool:
+                    scores.masked_fill_(~m, float("-inf"))
+                else:
+                    scores.add_(m.float())
+            elif causal:  # only the diagonal square of the block has future keys
+                lo = a + offset
+                q_pos = torch.arange(a, b, device=scores.device)[:, None] + offset
+                future = torch.arange(lo, k_max, device=scores.device)[None] > q_pos
+                scores[..., lo:].masked_fill_(future, float("-inf"))
+            top = flat.amax(-1, keepdim=True)
+            top.masked_fill_(top == float("-inf"), 0.0)  # a query that sees no key: exp(-inf) = 0 everywhere
+            flat.sub_(top).exp_()
+            # Σ_i w_i p_hij = Σ_i (w_i / z_hi) e_hij: fold the softmax denominator into the query weights, so the
+            # block is never divided, and sum heads and queries in one matrix-vector product.
+            z = flat.sum(-1).view(batch, kv_heads, groups, n)
+            w = self.weights[:, a:b].to(z.device)[:, None, None, :] / z
+            w = torch.where(z > 0, w, torch.zeros_like(w))
+            col = torch.bmm(w.reshape(batch, 1, heads * n), flat.view(batch, heads * n, k_max))
+            self._add_cols(layer, col.squeeze(1), heads)
+
+    def results(self, rows: Sequence[Prepared], options: LawsOptions) -> list[LawsResult]:
+        out = []
+        for b, row in enumerate(rows):
+            n = len(row.ids)
+            cols = self.cols[:, b, :n].double().cpu()
+            labels = torch.tensor(row.segments.labels, dtype=torch.long)
+            masses = torch.zeros(len(LABEL_NAMES), cols.shape[0], dtype=torch.float64)
+            masses.index_add_(0, labels, cols.T)
+            n_queries = int(self.weights[b].sum().item())
+            if options.per_query_norm:
+                masses /= max(1, n_queries)
+            out.append(LawsResult(key=row.key, segments=row.segments, n_queries=n_queries,
+                                  masses=tuple(tuple(float(v) for v in m) for m in masses.tolist())))
+        return out
+
+
+def run_batches(prepared: Sequence[Prepared], options: LawsOptions, n_layers: int,
+                make_inputs: Callable[[Sequence[Prepared]], dict[str, Any]],
+                forward: Callable[[dict[str, Any], ColumnMass], None]) -> list[LawsResult]:
+    """Masses of every usable sample (longest first, `options.batch_size` per pass); excluded samples get an
+    empty result with their reason. Results come back in input order."""
+    out: dict[int, LawsResult] = {}
+    usable = sorted((i for i, p in enumerate(prepared) if p.segments.excluded is None),
+                    key=lambda i: (-len(prepared[i].ids), i))
+    for start in range(0, len(usable), options.batch_size):
+        chunk = usable[start:start + options.batch_size]
+        rows = [prepared[i] for i in chunk]
+        inputs = make_inputs(rows)
+        mass = ColumnMass(n_layers, inputs["attention_mask"], options.head_reduction, options.block_size)
+        with torch.inference_mode():
+            forward(inputs, mass)
+        if mass.seen != set(range(n_layers)):
+            raise RuntimeError(f"attention of layers {sorted(set(range(n_layers)) - mass.seen)} was not captured")
+        for i, result in zip(chunk, mass.results(rows, options)):
+            out[i] = result
+    for i, p in enumerate(prepared):
+        out.setdefault(i, LawsResult(key=p.key, segments=p.segments))
+    return [out[i] for i in range(len(prepared))]

@@ -1,0 +1,84 @@
+"""Typed requests, options and results of LAWS extraction (layer-wise attention mass per token segment)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from iitbench.errors import UserError
+from iitbench.models.protocol import Message
+
+HEAD_REDUCTIONS = ("sum", "mean")
+SEGMENT_MODES = ("content", "all-text")
+BACKENDS = ("auto", "eager")
+
+# Per-token labels (uint8 in laws.npz). "between" = content text between two images; "marker" = image wrapper tokens
+# (boi/eoi, <fake_token_around_image>, vision_start/end, row/col tags): never text, never image.
+OTHER, BEFORE, IMAGE, AFTER, BETWEEN, MARKER = range(6)
+LABEL_NAMES = ("other", "before", "image", "after", "between", "marker")
+CURVE_SEGMENTS = ("before", "image", "after")
+
+
+@dataclass(frozen=True)
+class LawsOptions:
+    """How masses are computed; every field is recorded in laws_summary.json."""
+
+    head_reduction: str = "sum"  # sum over heads (the official router) | mean
+    per_query_norm: bool = False  # divide each mass by the sample's number of query tokens
+    segments: str = "content"  # content: message text only | all-text: every non-image, non-marker token
+    backend: str = "auto"  # auto: the adapter's memory-efficient path | eager: output_attentions reference
+    batch_size: int = 1
+    block_size: int | None = None  # query rows per block in the attention-interface backend (None: by memory)
+
+    def __post_init__(self) -> None:
+        checks = (("--head-reduction", self.head_reduction, HEAD_REDUCTIONS),
+                  ("--segments", self.segments, SEGMENT_MODES), ("--backend", self.backend, BACKENDS))
+        for flag, value, allowed in checks:
+            if value not in allowed:
+                raise UserError(f"{flag} {value!r}: use one of {', '.join(allowed)}")
+        if self.batch_size < 1 or (self.block_size is not None and self.block_size < 1):
+            raise UserError("--batch-size (and the block size) must be at least 1")
+
+
+@dataclass(frozen=True)
+class LawsRequest:
+    """One rendered sample: the messages whose prompt (up to the assistant's reply) is analysed."""
+
+    key: str
+    messages: tuple[Message, ...]
+
+
+@dataclass(frozen=True)
+class Segments:
+    """Per-token segment labels of one rendered sample (positions in the model's input ids)."""
+
+    labels: tuple[int, ...]  # one of OTHER..MARKER per token
+    excluded: str | None = None  # why the sample has no shift (e.g. no content text after the image); None if usable
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {name: self.labels.count(i) for i, name in enumerate(LABEL_NAMES)}
+
+    def spans(self, label: int) -> list[tuple[int, int]]:
+        """Maximal runs [start, end) of tokens with `label`."""
+        out: list[tuple[int, int]] = []
+        for pos, lab in enumerate(self.labels):
+            if lab != label:
+                continue
+            if out and out[-1][1] == pos:
+                out[-1] = (out[-1][0], pos + 1)
+            else:
+                out.append((pos, pos + 1))
+        return out
+
+
+@dataclass(frozen=True)
+class LawsResult:
+    """Per-layer attention mass of one sample on every label (rows in LABEL_NAMES order), fp32-accumulated."""
+
+    key: str
+    segments: Segments
+    masses: tuple[tuple[float, ...], ...] = field(default_factory=tuple)  # [len(LABEL_NAMES)][n_layers]
+    n_queries: int = 0
+
+    def curve(self, segment: str) -> tuple[float, ...]:
+        return self.masses[LABEL_NAMES.index(segment)]
