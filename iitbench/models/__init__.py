@@ -9,8 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from iitbench.errors import ModelError
-from iitbench.models.protocol import (Adapter, Capabilities, ChoiceRequest, ChoiceResult, GenerateRequest,
-                                      GenerateResult, ImageRef, Message)
+from iitbench.models.protocol import (
+    Adapter,
+    Capabilities,
+    ChoiceRequest,
+    ChoiceResult,
+    GenerateRequest,
+    GenerateResult,
+    ImageRef,
+    Message,
+)
 from iitbench.registry import Registry
 
 MODELS: Registry[type[Adapter]] = Registry("model", entry_point_group="iitbench.models", base=Adapter)

@@ -69,7 +69,7 @@ class _GenJob:
     stop: tuple[str, ...]
 
 
-class HFCausalAdapter(Adapter):
+class HFCausalAdapter(hc.WeightsIdentity, Adapter):
     """Any Hugging Face AutoModelForCausalLM: a text-only base LLM, scored by continuation log-likelihood."""
 
     name = "hf-causal"
@@ -116,7 +116,6 @@ class HFCausalAdapter(Adapter):
         # false (or a model whose forward takes no positions / cache): every candidate forwarded whole.
         self.prefix_sharing = prefix_sharing and supports_prefix_sharing(self.model)
         self.tally = TokenTally()
-        self._fingerprint: str | None = None
 
     # -- setup -------------------------------------------------------------------------------------------------
 
@@ -356,20 +355,9 @@ class HFCausalAdapter(Adapter):
 
     # -- identity ----------------------------------------------------------------------------------------------
 
-    def fingerprint(self) -> str:
-        """sha256 over config, tokenizer and weight files (see `hf_common.fingerprint_files`)."""
-        if self._fingerprint is None:
-            root = hc.local_dir(self.path, self.revision)
-            found = hc.fingerprint_files(root) if root is not None else None
-            self._fingerprint = found or hc.fingerprint_tensors(self.model)
-        return self._fingerprint
-
     def describe(self) -> dict[str, Any]:
         return {
-            "fingerprint": self.fingerprint(),
-            "parameters": hc.parameter_count(self.model),
-            "dtype": str(self.dtype).removeprefix("torch."),
-            "device": self.device,
+            **self.weights_description(),
             "chat_template_hash": hashlib.sha256(self.template.encode()).hexdigest(),
             "template": self.template_kind,
             "max_context": self.window,

@@ -150,3 +150,29 @@ def fingerprint_tensors(model: Any) -> str:
 
 def parameter_count(model: Any) -> int:
     return int(sum(p.numel() for p in model.parameters()))
+
+
+class WeightsIdentity:
+    """Identity of an adapter that holds HF weights: `fingerprint()` (cached) and the common `describe()` keys.
+
+    Needs `self.path`, `self.model`, `self.dtype`, `self.device` and optionally `self.revision`.
+    """
+
+    _fingerprint: str | None = None
+
+    def fingerprint(self) -> str:
+        """sha256 over the model directory's config, tokenizer, processor and weight files (see `fingerprint_files`);
+        the tensors themselves when there is no local directory."""
+        if self._fingerprint is None:
+            root = local_dir(self.path, getattr(self, "revision", None))
+            found = fingerprint_files(root) if root is not None else None
+            self._fingerprint = found or fingerprint_tensors(self.model)
+        return self._fingerprint
+
+    def weights_description(self) -> dict[str, Any]:
+        return {
+            "fingerprint": self.fingerprint(),
+            "parameters": parameter_count(self.model),
+            "dtype": str(self.dtype).removeprefix("torch."),
+            "device": self.device,
+        }

@@ -21,16 +21,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from iitbench.data.types import TextPart
 from iitbench.errors import ModelError
 from iitbench.models import hf_common as hc
 from iitbench.models.hf_loglik import move_trailing_space, split_point
 from iitbench.models.hf_processor import load_processor
 from iitbench.models.hf_vlm_batch import Row, forward_scores, generate_rows
-from iitbench.models.protocol import (Adapter, Capabilities, ChoiceRequest, ChoiceResult, GenerateRequest,
-                                      GenerateResult, Message)
+from iitbench.models.protocol import (
+    Adapter,
+    Capabilities,
+    ChoiceRequest,
+    ChoiceResult,
+    GenerateRequest,
+    GenerateResult,
+    Message,
+)
 
 # Newlines are string literals: Jinja (trim_blocks) drops a newline right after a block tag. IMAGE is replaced by
 # the processor's image token.
@@ -44,7 +49,7 @@ TRUNCATION = ("left", "error")
 DEFAULT_WINDOW = 4096
 
 
-class HFVLMAdapter(Adapter):
+class HFVLMAdapter(hc.WeightsIdentity, Adapter):
     """Any Hugging Face image-text-to-text model, scored by continuation log-likelihood with images in any turn."""
 
     name = "hf"
@@ -87,7 +92,6 @@ class HFVLMAdapter(Adapter):
                                          max_context=self.window)
         self.pad_id = self._pad_id()
         self.truncated_requests = 0
-        self._fingerprint: str | None = None
 
     # -- setup -------------------------------------------------------------------------------------------------
 
@@ -231,20 +235,9 @@ class HFVLMAdapter(Adapter):
 
     # -- identity ----------------------------------------------------------------------------------------------
 
-    def fingerprint(self) -> str:
-        """sha256 over config, processor, tokenizer and weight files (see `hf_common.fingerprint_files`)."""
-        if self._fingerprint is None:
-            root = hc.local_dir(self.path, self.revision)
-            found = hc.fingerprint_files(root) if root is not None else None
-            self._fingerprint = found or hc.fingerprint_tensors(self.model)
-        return self._fingerprint
-
     def describe(self) -> dict[str, Any]:
         return {
-            "fingerprint": self.fingerprint(),
-            "parameters": hc.parameter_count(self.model),
-            "dtype": str(self.dtype).removeprefix("torch."),
-            "device": self.device,
+            **self.weights_description(),
             "chat_template_hash": hashlib.sha256(self.template.encode()).hexdigest(),
             "template": self.template_kind,
             "processor": type(self.processor).__name__,

@@ -63,7 +63,7 @@ class _Rendered:
     pixels: torch.Tensor | None
 
 
-class WingsAdapter(Adapter):
+class WingsAdapter(hc.WeightsIdentity, Adapter):
     """Any wings_ref checkpoint directory (WINGS or its LLaVA-style baseline), with images interleaved across turns."""
 
     name = "wings"
@@ -91,7 +91,6 @@ class WingsAdapter(Adapter):
         self.window = int(max_length) if max_length is not None else int(limit)
         self.capabilities = Capabilities(images=True, generate=True, attention=True, max_context=self.window,
                                          max_images=1 if self.mode == "official" else None)
-        self._fingerprint: str | None = None
 
     # -- loading -----------------------------------------------------------------------------------------------
 
@@ -266,20 +265,9 @@ class WingsAdapter(Adapter):
 
     # -- identity ----------------------------------------------------------------------------------------------
 
-    def fingerprint(self) -> str:
-        """sha256 over config, tokenizer, processor and weight files (see `hf_common.fingerprint_files`)."""
-        if self._fingerprint is None:
-            root = hc.local_dir(self.path)
-            found = hc.fingerprint_files(root) if root is not None else None
-            self._fingerprint = found or hc.fingerprint_tensors(self.model)
-        return self._fingerprint
-
     def describe(self) -> dict[str, Any]:
         return {
-            "fingerprint": self.fingerprint(),
-            "parameters": hc.parameter_count(self.model),
-            "dtype": str(self.dtype).removeprefix("torch."),
-            "device": self.device,
+            **self.weights_description(),
             "mode": self.mode,
             "use_learners": bool(self.model.config.use_learners),
             "chat_template_hash": stable_hash({"processor": self.processor.to_dict(),

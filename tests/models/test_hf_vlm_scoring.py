@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from hf_vlm_fixtures import (FAMILIES, assistant, image_root, img, one_torch_thread, user, vlm_adapter,  # noqa: F401
-                             vlm_dirs)
+from hf_vlm_fixtures import FAMILIES, assistant, image_root, img, one_torch_thread, user, vlm_adapter, vlm_dirs  # noqa: F401
 from transformers import AutoModelForImageTextToText
 
 from iitbench.models import ChoiceRequest, GenerateRequest
