@@ -43,9 +43,11 @@ def laws_figure(summaries: Sequence[dict[str, Any]], names: Sequence[str]) -> Fi
     from iitbench.laws.plots import plot_compare, plot_curves
 
     if len(summaries) == 1:
+        sh = summaries[0]["shift"]
         return _capture("laws-curves", f"LAWS curves of {names[0]}: attention mass on the text before the image, "
                         "the image and the text after it, per layer (bootstrap 95% bands).",
-                        lambda stem: plot_curves(summaries[0], stem))
+                        lambda stem: plot_curves(summaries[0], stem, title=f"{names[0]}  shift {sh['value']:.3f} "
+                                                 f"[{sh['lo']:.3f}, {sh['hi']:.3f}]"))
     return _capture("laws-curves", "LAWS curves overlaid across models (x = relative depth) and the attention shift "
                     "per model with its bootstrap 95% CI.", lambda stem: plot_compare(summaries, names, stem))
 
