@@ -21,6 +21,12 @@ learners and in the router; a query that may see no key at all gets a zero learn
 
 Diagnostics: `forward(..., output_head_summed_attentions=True)` returns, per layer, the main-branch attention
 probabilities summed over heads ([B, q_len, k_len]) and, for learner layers with an image, the router weights.
+
+Fast paths (same results): with an image in the batch and `sdpa` attention, a learner layer gets the router input
+Σ_h P_h·Wᵀ from extra value channels of its one main-attention call (fused_router.py) instead of recomputing the
+probabilities; the explicit recomputation (`head_summed_attention`) runs only for the diagnostics above, for
+`head_summed_callback` (LAWS) and for other attention implementations. The textual learner attends over the
+gathered text keys only (LearnerMemory), not over every position.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 from torch import nn
-from transformers import GenerationMixin, PreTrainedModel, SiglipVisionModel
+from transformers import GenerationMixin, PreTrainedConfig, PreTrainedModel, SiglipVisionModel
 from transformers import initialization as init
 from transformers.cache_utils import Cache, DynamicCache
 from transformers.masking_utils import create_causal_mask
@@ -47,6 +53,7 @@ from transformers.models.qwen2.modeling_qwen2 import (
 from transformers.utils.deprecation import deprecate_kwarg
 
 from .configuration_wings import WingsConfig
+from .fused_router import attention_config, fused_config
 
 # The HF building blocks WINGS reuses, per backbone model_type: (decoder layer, RMSNorm, rotary embedding).
 BACKBONES = {
@@ -114,13 +121,23 @@ class Router(nn.Module):
         super().__init__()
         self.linear = nn.Linear(width, 2)
 
-    def forward(self, summed_probs: torch.Tensor, key_positions: torch.Tensor) -> torch.Tensor:
+    def columns(self, key_positions: torch.Tensor) -> torch.Tensor:
+        """The weight's columns at every key's true position, [B, K, 2] (values of the fused router attention)."""
         width = self.linear.in_features
         if int(key_positions.max()) >= width:
             raise ValueError(f"sequence position {int(key_positions.max())} exceeds the router width {width}")
-        columns = self.linear.weight[:, key_positions]  # [2, B, K]
-        logits = torch.einsum("blk,obk->blo", summed_probs, columns.to(summed_probs.dtype)) + self.linear.bias
-        return F.silu(logits).softmax(-1)
+        return self.linear.weight.t()[key_positions]
+
+    def project(self, summed_probs: torch.Tensor, key_positions: torch.Tensor) -> torch.Tensor:
+        """Σ_k probs[b, q, k] · W[:, pos(k)], [B, q, 2], from explicit head-summed probabilities (no bias)."""
+        return torch.einsum("blk,bko->blo", summed_probs, self.columns(key_positions).to(summed_probs.dtype))
+
+    def weights(self, projected: torch.Tensor) -> torch.Tensor:
+        """(w_vis, w_txt) from the projected input (explicit `project` or the fused attention's extra channels)."""
+        return F.silu(projected + self.linear.bias).softmax(-1)
+
+    def forward(self, summed_probs: torch.Tensor, key_positions: torch.Tensor) -> torch.Tensor:
+        return self.weights(self.project(summed_probs, key_positions))
 
 
 # ------------------------------------------------------------------------------------- per-sequence learner inputs
@@ -129,8 +146,10 @@ class LearnerMemory:
     """Key/value sources of the learners for one batch of sequences, kept on the KV cache during generation.
 
     visual_*: projector outputs gathered per sample ([B, Mv, ...], `visual_valid` marks real slots).
-    text_*:   layer-0 input embeddings of every token seen so far ([B, K, ...]), `text_valid` marks the tokens the
-              textual learner uses (not padding, not image, not the system prompt of an image sample).
+    text_*:   layer-0 input embeddings of the textual learner's keys ([B, K, ...]): at prefill only the valid text
+              keys (not padding, not image, not the system prompt of an image sample), gathered per sample in order
+              and padded to the batch max, so the learner costs O(q_len·K_text), not O(q_len·L); each cached
+              step appends its new tokens. `text_valid` marks real keys, `text_positions` their true positions.
     kv:       per (layer, learner) projected keys/values, extended with new tokens only (only when `persistent`).
     """
 
@@ -178,6 +197,21 @@ class LayerInputs:
     visual_allowed: torch.Tensor | None  # [B, q_len, Mv]
     text_allowed: torch.Tensor | None  # [B, q_len, K_text]
     want_probs: bool  # diagnostics: compute head-summed attention in every layer
+    routed: bool = False  # learners on and an image in the batch: learner layers need the router
+    fused_config: PreTrainedConfig | None = None  # backbone config with the fused router attention (routed only)
+    fused_mask: torch.Tensor | None = None  # the main mask built by that implementation's mask function
+
+
+def gather_slots(embeds: torch.Tensor, positions: torch.Tensor, keep: torch.Tensor):
+    """The rows of embeds/positions where keep [B, L] is true, in order, per sample, padded to the batch max.
+
+    Returns (source [B, M, H], positions [B, M], valid [B, M]); M >= 1 so a batch with no such row still has a
+    (fully masked) slot.
+    """
+    count = keep.sum(1)
+    order = torch.argsort((~keep).to(torch.int8), dim=1, stable=True)[:, : max(int(count.max()), 1)]
+    source = embeds.gather(1, order.unsqueeze(-1).expand(-1, -1, embeds.shape[-1]))
+    return source, positions.gather(1, order), torch.arange(order.shape[1], device=order.device) < count[:, None]
 
 
 # ------------------------------------------------------------------------------------------------- decoder layer
@@ -200,32 +234,45 @@ class WingsDecoderLayer(GradientCheckpointingLayer):
 
     def forward(self, hidden_states, attention_mask, position_embeddings, layer_inputs: LayerInputs,
                 cache: Cache | None = None, **kwargs):
+        li = layer_inputs
         normed = self.input_layernorm(hidden_states)
-        attn_out, _ = self.self_attn(hidden_states=normed, attention_mask=attention_mask,
-                                     position_embeddings=position_embeddings, cache=cache, **kwargs)
+        routed = self.has_learners and li.routed
+        probs = router_input = weights = None
+        if routed and li.fused_config is not None:  # router input from the main attention call (fused_router.py)
+            columns = self.reweight_module.columns(li.key_positions)
+            with attention_config(self.self_attn, li.fused_config):
+                attn_out, router_input = self.self_attn(
+                    hidden_states=normed, attention_mask=li.fused_mask, position_embeddings=position_embeddings,
+                    cache=cache, wings_router_columns=columns, **kwargs)
+            router_input = router_input.masked_fill(~li.main_allowed.any(-1, keepdim=True), 0.0)  # as explicit
+        else:
+            attn_out, _ = self.self_attn(hidden_states=normed, attention_mask=attention_mask,
+                                         position_embeddings=position_embeddings, cache=cache, **kwargs)
+            if routed or li.want_probs:  # explicit path: diagnostics / LAWS need the probabilities themselves
+                probs = self.head_summed_attention(normed, position_embeddings, cache, li.main_allowed)
+            if routed:
+                router_input = self.reweight_module.project(probs, li.key_positions)
         h = hidden_states + attn_out
-        memory = layer_inputs.memory
-        routed = self.has_learners and memory is not None and bool(memory.has_image.any())
-        probs = weights = None
-        if routed or layer_inputs.want_probs:
-            probs = self.head_summed_attention(normed, position_embeddings, cache, layer_inputs.main_allowed)
-        if self.has_learners and memory is not None:
-            delta, weights = self.learner_delta(h, probs if routed else None, position_embeddings, layer_inputs)
+        if self.has_learners and li.memory is not None:
+            delta, weights = self.learner_delta(h, router_input, position_embeddings, li)
             h = h + delta
         h = h + self.mlp(self.post_attention_layernorm(h))
         return h, probs, weights
 
-    def learner_delta(self, h, probs, position_embeddings, li: LayerInputs):
-        """Σ_learners w·Δ. Queries are h after the main attention + residual (not normalised)."""
+    def learner_delta(self, h, router_input, position_embeddings, li: LayerInputs):
+        """Σ_learners w·Δ. Queries are h after the main attention + residual (not normalised).
+
+        router_input: Σ_h P_h·W[:, pos]ᵀ [B, L, 2] (no bias), None when no sample of the batch has an image.
+        """
         cos, sin = position_embeddings
         memory = li.memory
         k, v = memory.keys_values(self.layer_idx, "textual", self.attn_t_pool)
         d_txt = self.attn_t_pool(h, k, v, li.text_allowed, cos, sin)
-        if probs is None:  # no image anywhere in the batch: textual learner only, weight 1
+        if router_input is None:  # no image anywhere in the batch: textual learner only, weight 1
             return d_txt, None
         k, v = memory.keys_values(self.layer_idx, "visual", self.attn_pool)
         d_vis = self.attn_pool(h, k, v, li.visual_allowed, cos, sin)
-        weights = self.reweight_module(probs, li.key_positions)  # [B, L, 2]
+        weights = self.reweight_module.weights(router_input)  # [B, L, 2]
         text_only = torch.tensor([0.0, 1.0], dtype=weights.dtype, device=weights.device)
         weights = torch.where(memory.has_image[:, None, None], weights, text_only)
         mixed = weights[..., :1] * d_vis + weights[..., 1:] * d_txt
@@ -255,6 +302,7 @@ class WingsDecoderLayer(GradientCheckpointingLayer):
             p = scores.masked_fill(blocked, float("-inf")).softmax(-1, dtype=torch.float32)
             total = total + p.nan_to_num(0.0).to(q.dtype).sum(1)  # fully masked (padding) rows -> 0
         return total
+
 
 
 # ------------------------------------------------------------------------------------------------------ the model
@@ -331,21 +379,19 @@ class WingsModel(WingsPreTrainedModel):
         return embeds, is_image
 
     def build_memory(self, embeds, is_image, positions, valid, persistent) -> LearnerMemory:
-        """Learner sources at prefill: visual = image slots gathered per sample; textual = all non-image tokens."""
+        """Learner sources at prefill: the image slots and the valid text keys, each gathered per sample."""
         has_image = is_image.any(1)
-        count = is_image.sum(1)
-        order = torch.argsort((~is_image).to(torch.int8), dim=1, stable=True)[:, : int(count.max())]
-        visual_source = embeds.gather(1, order.unsqueeze(-1).expand(-1, -1, embeds.shape[-1]))
-        visual_positions = positions.gather(1, order)
         in_system_prompt = has_image[:, None] & (positions < self.config.system_prompt_len)
+        visual_source, visual_positions, visual_valid = gather_slots(embeds, positions, is_image)
+        text_source, text_positions, text_valid = gather_slots(embeds, positions, valid & ~is_image & ~in_system_prompt)
         return LearnerMemory(
             visual_source=visual_source,
             visual_rope=self.rotary_emb(visual_source, visual_positions),
-            visual_valid=torch.arange(order.shape[1], device=order.device) < count[:, None],
-            text_source=embeds,
-            text_rope=self.rotary_emb(embeds, positions),
-            text_positions=positions,
-            text_valid=valid & ~is_image & ~in_system_prompt,
+            visual_valid=visual_valid,
+            text_source=text_source,
+            text_rope=self.rotary_emb(text_source, text_positions),
+            text_positions=text_positions,
+            text_valid=text_valid,
             has_image=has_image,
             persistent=persistent,
         )
@@ -400,8 +446,16 @@ class WingsModel(WingsPreTrainedModel):
                     raise ValueError("images can only be given at the first (prefill) forward of a cached sequence")
                 memory.append_text(embeds, position_embeddings, position_ids, valid_keys[:, -q_len:])
             visual_allowed, text_allowed = self.learner_masks(memory, position_ids)
-        layer_inputs = LayerInputs(memory, main_allowed, key_positions, visual_allowed, text_allowed,
-                                   output_head_summed_attentions or head_summed_callback is not None)
+        want_probs = output_head_summed_attentions or head_summed_callback is not None
+        layer_inputs = LayerInputs(memory, main_allowed, key_positions, visual_allowed, text_allowed, want_probs,
+                                   routed=memory is not None and bool(memory.has_image.any()))
+        # Routed layers take the router input from the main attention call, when that call is plain `sdpa` (the
+        # fused function is sdpa): eager / flash / a tool's own implementation (LAWS) keep their own function.
+        if layer_inputs.routed and not want_probs and self.config.text_config._attn_implementation == "sdpa":
+            layer_inputs.fused_config = fused_config(self.config.text_config)
+            layer_inputs.fused_mask = create_causal_mask(
+                config=layer_inputs.fused_config, inputs_embeds=embeds, attention_mask=attention_mask, cache=cache,
+                position_ids=position_ids)
 
         hidden, all_probs, all_weights = embeds, [], []
         for layer in self.layers:

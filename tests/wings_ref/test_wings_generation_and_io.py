@@ -34,9 +34,11 @@ def test_learner_keys_are_projected_once_and_extended_per_step(learned_model):
     prefill = learned_model(ids, pixel_values=pixels(1), use_cache=True)
     memory = prefill.cache.wings_memory
     visual_before = memory.kv[(0, "visual")][0]
+    text_before = memory.kv[(0, "textual")][0].shape[2]
     step = learned_model(torch.tensor([[7]]), cache=prefill.cache, use_cache=True)
     assert step.cache.wings_memory.kv[(0, "visual")][0] is visual_before
-    assert memory.kv[(0, "textual")][0].shape[2] == ids.shape[1] + 1
+    assert text_before == 6  # only the valid text keys: 4 - 3 (system prompt) before the image + 5 after
+    assert memory.kv[(0, "textual")][0].shape[2] == text_before + 1
 
 
 @torch.no_grad()
