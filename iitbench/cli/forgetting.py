@@ -29,7 +29,8 @@ class ForgettingCommand(Command):
         p.add_argument("--base-args", default="", help="k=v,... for --base")
         p.add_argument("--suite", default="text", help="text (default) or a dataset directory; image items are "
                        "not applicable to a text-only base and are left out of the pairing (counted)")
-        p.add_argument("--candidates", default="letter", choices=["letter", "text"])
+        p.add_argument("--candidates", default=None, choices=["letter", "text"],
+                       help="default: the format --model was trained for; both models get the same prompts")
         p.add_argument("--batch-size", type=int, default=8)
         p.add_argument("--limit", type=int, default=None, help="first N items of each config")
         p.add_argument("--seed", type=int, default=0, help="seed of the suite and of the bootstrap")
@@ -55,14 +56,17 @@ class ForgettingCommand(Command):
         dataset = load_dataset_dir(path)
         out = Path(args.output or Path("iitbench-runs") / "forgetting" /
                    f"{model_slug(args.model)}-vs-{model_slug(args.base)}")
-        settings = RunSettings(batch_size=args.batch_size, limit=args.limit, seed=args.seed,
-                               prompt_format=PromptFormat.for_candidates(args.candidates))
         # Parse both argument lists before the (slow) first model load, so a typo fails at once.
         specs = {"mllm": (args.model, adapter_args(args.model, parse_model_args(args.model_args), args.device)),
                  "base": (args.base, adapter_args(args.base, parse_model_args(args.base_args), args.device))}
         runs = {}
+        settings = None
         for role, (spec, margs) in specs.items():
             adapter = load_model(spec, margs)
+            if settings is None:  # the MLLM's answer format, for both models: identical prompts
+                settings = RunSettings(batch_size=args.batch_size, limit=args.limit, seed=args.seed,
+                                       prompt_format=PromptFormat.for_candidates(args.candidates
+                                                                                 or adapter.capabilities.candidates))
             outcome = run_dataset(adapter, dataset, settings, out / role, model_spec=spec, model_args=margs,
                                   dataset_path=str(path), progress=not args.no_progress)
             runs[role] = outcome.results

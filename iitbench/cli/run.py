@@ -85,8 +85,9 @@ class RunCommand(Command):
         p.add_argument("--free-running-source", default="score", choices=["score", "generate"],
                        help="free-running context answers: the best-scored option, or the model's generated reply "
                        "(its prediction is the option letter it names, else the best-scored one)")
-        p.add_argument("--candidates", default="letter", choices=["letter", "text"],
-                       help="score the option letters (default) or the option texts")
+        p.add_argument("--candidates", default=None, choices=["letter", "text"],
+                       help="score the option letters or the option texts (default: the format the model was "
+                       "trained for, letters for most models, texts for the tiny zoo)")
         p.add_argument("--batch-size", type=int, default=8, help="requests per model call (scores do not depend on it)")
         p.add_argument("--limit", type=int, default=None, help="first N items of each config, in dataset order")
         p.add_argument("--seed", type=int, default=0, help="seed of suite building and of the run")
@@ -112,15 +113,16 @@ class RunCommand(Command):
             raise UserError(f"--batch-size {args.batch_size}: must be at least 1")
         user_args = parse_model_args(args.model_args)
         model_args = adapter_args(args.model, user_args, args.device)
-        settings = RunSettings(mode=args.mode, free_running_source=args.free_running_source,
-                               batch_size=args.batch_size, limit=args.limit, seed=args.seed,
-                               prompt_format=PromptFormat.for_candidates(args.candidates))
         lm_suites = [s for s in suites if s.startswith("lm-eval:")]
         if lm_suites and world_from_env().distributed:
             raise UserError(f"--suite {lm_suites[0]}: lm-eval suites run in one process; launch without torchrun")
         resolved = [resolve_suite(s, args.seed) for s in suites if s not in lm_suites]  # fail before loading
         init_world()  # torchrun: join the group (and pick this rank's GPU) before the model is loaded
         adapter = load_model(args.model, model_args)
+        settings = RunSettings(mode=args.mode, free_running_source=args.free_running_source,
+                               batch_size=args.batch_size, limit=args.limit, seed=args.seed,
+                               prompt_format=PromptFormat.for_candidates(args.candidates
+                                                                         or adapter.capabilities.candidates))
         if lm_suites:
             from iitbench.lmeval.suite import run_cli_suites
 

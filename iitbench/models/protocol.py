@@ -116,6 +116,7 @@ class Capabilities:
     generate: bool = False  # implements generate()
     attention: bool = False  # implements attention_mass() for LAWS
     max_context: int | None = None  # tokens
+    candidates: str = "letter"  # answer format the model was trained for ("letter" | "text"): the run default
 
 
 class Adapter(ABC):

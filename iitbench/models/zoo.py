@@ -6,6 +6,7 @@ weights are not built, loading fails with one line that says how to build them.
 
 from __future__ import annotations
 
+import dataclasses
 from importlib import resources
 from pathlib import Path
 
@@ -28,6 +29,11 @@ def zoo_path(name: str, path: str | None) -> str:
     return str(here)
 
 
+def _text_answers(caps):
+    # The zoo is trained to answer with the option text (iitbench.zoo.corpus.ANSWER_FORMAT): that is its run default.
+    return dataclasses.replace(caps, candidates="text")
+
+
 class BaseTiny(HFCausalAdapter):
     """The zoo's text-only base LLM (Qwen2 architecture, trained from scratch on IIT-synth's train split)."""
 
@@ -35,6 +41,7 @@ class BaseTiny(HFCausalAdapter):
 
     def __init__(self, path: str | None = None, **kwargs):
         super().__init__(zoo_path("base-tiny", path), **kwargs)
+        self.capabilities = _text_answers(self.capabilities)
 
 
 class LlavaTiny(WingsAdapter):
@@ -44,6 +51,7 @@ class LlavaTiny(WingsAdapter):
 
     def __init__(self, path: str | None = None, **kwargs):
         super().__init__(zoo_path("llava-tiny", path), **kwargs)
+        self.capabilities = _text_answers(self.capabilities)
 
 
 class WingsTiny(WingsAdapter):
@@ -53,6 +61,7 @@ class WingsTiny(WingsAdapter):
 
     def __init__(self, path: str | None = None, **kwargs):
         super().__init__(zoo_path("wings-tiny", path), **kwargs)
+        self.capabilities = _text_answers(self.capabilities)
 
 
 __all__ = ["BaseTiny", "LlavaTiny", "WingsTiny", "weights_root", "zoo_path"]

@@ -62,15 +62,27 @@ def question_text(q: Question) -> str:
     return "".join(p.text for p in q.parts if isinstance(p, TextPart))
 
 
+#: The zoo answers with the option's text, not its letter: a ~1M-parameter model trained for minutes does not learn
+#: to bind an answer to its option letter (measured: base-tiny trained on letter answers scored 25.1% = chance on the
+#: text suite, with flat letter scores), while scoring option texts is learnt (see reference/toy_training.md).
+ANSWER_FORMAT = "text"
+FORMAT = PromptFormat.for_candidates(ANSWER_FORMAT)
+
+
 def user_text(question: str, choices: tuple[str, ...], fmt: PromptFormat | None = None) -> str:
     """The user message the runner renders for one text turn (see `iitbench.runner.render.PromptFormat`)."""
-    fmt = fmt or PromptFormat()
+    fmt = fmt or FORMAT
     options = "".join(fmt.option_template.format(letter=LETTERS[i], text=c) for i, c in enumerate(choices))
     return question + options + fmt.instruction
 
 
 def gold_letter(q: Question) -> str:
     return LETTERS[q.answer]
+
+
+def gold_answer(q: Question) -> str:
+    """The assistant's reply in the zoo's answer format (the option text)."""
+    return q.choices[q.answer] if ANSWER_FORMAT == "text" else gold_letter(q)
 
 
 def chatml(messages: tuple[Message, ...], add_generation_prompt: bool = False) -> str:
@@ -119,7 +131,7 @@ def pretrain_texts(spec: CorpusSpec) -> list[str]:
 def _turns(qs: list[Question]) -> tuple[Message, ...]:
     msgs: list[Message] = []
     for q in qs:
-        msgs += [Message("user", user_text(question_text(q), q.choices)), Message("assistant", gold_letter(q))]
+        msgs += [Message("user", user_text(question_text(q), q.choices)), Message("assistant", gold_answer(q))]
     return tuple(msgs)
 
 

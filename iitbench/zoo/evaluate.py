@@ -40,7 +40,9 @@ def evaluate_suite(suite: str, model_dir: Path, seed: int = 0, run_dir: Path | N
     dataset = load_dataset_dir(suite_dir)
     spec, args = f"{adapter}:{Path(model_dir).resolve()}", {"batch_size": batch_size}
     adapter = load_model(spec, args)
-    settings = RunSettings(mode="teacher-forced", batch_size=batch_size, limit=limit, seed=seed)
+    from iitbench.zoo.corpus import FORMAT
+
+    settings = RunSettings(mode="teacher-forced", batch_size=batch_size, limit=limit, seed=seed, prompt_format=FORMAT)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(run_dir) if run_dir is not None else Path(tmp) / "run"
         run_dataset(adapter, dataset, settings, out, model_spec=spec, model_args=args, dataset_path=str(suite_dir),

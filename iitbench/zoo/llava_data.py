@@ -21,7 +21,7 @@ from typing import Any
 from iitbench.data.types import ImageBlob, Question
 from iitbench.errors import DataError, UserError
 from iitbench.sources.synth import load_synth
-from iitbench.zoo.corpus import gold_letter, question_text, user_text
+from iitbench.zoo.corpus import gold_answer, question_text, user_text
 
 IMAGE_TOKEN = "<image>"
 JSON_FILE = "llava.json"
@@ -64,7 +64,7 @@ def _record(rid: str, questions: list[Question], root: Path) -> dict[str, Any]:
                 raise DataError(f"dialogue {rid}: more than one image turn; use configs with at most one V")
             image = _save_image(root, data)
             value = f"{IMAGE_TOKEN}\n{value}"
-        convs += [{"from": "human", "value": value}, {"from": "gpt", "value": gold_letter(q)}]
+        convs += [{"from": "human", "value": value}, {"from": "gpt", "value": gold_answer(q)}]
     return {"id": rid, **({"image": image} if image else {}), "conversations": convs}
 
 

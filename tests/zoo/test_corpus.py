@@ -1,6 +1,6 @@
 import re
 
-from iitbench.runner.render import LETTER_INSTRUCTION
+from iitbench.runner.render import TEXT_INSTRUCTION
 from iitbench.sources.synth import answer_vocabulary, load_synth
 from iitbench.zoo.corpus import CorpusSpec, build_corpus, chatml, question_text
 
@@ -21,9 +21,11 @@ def test_pretraining_text_contains_every_answer_word_and_option_letter(micro_cor
 def test_instruction_user_message_is_the_evaluation_prompt(micro_corpus):
     conv = micro_corpus.instructions[0]
     user, answer = conv.messages[0], conv.messages[1]
-    assert user.role == "user" and user.content.endswith(LETTER_INSTRUCTION)
+    # The zoo answers with the option text (ANSWER_FORMAT): the user message is the runner's text-format prompt.
+    assert user.role == "user" and user.content.endswith(TEXT_INSTRUCTION)
     assert "\nA. " in user.content and "\nD. " in user.content
-    assert answer.role == "assistant" and answer.content in "ABCD" and len(answer.content) == 1
+    options = [line[3:] for line in user.content.split("\n") if line[:3] in ("A. ", "B. ", "C. ", "D. ")]
+    assert answer.role == "assistant" and answer.content in options
     text = chatml(conv.messages)
     assert text.startswith("<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n")
 

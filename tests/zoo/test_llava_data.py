@@ -22,7 +22,10 @@ def test_written_file_is_valid_and_mixes_text_and_image_dialogues(written):
         if "image" in r:
             assert not r["image"].startswith("/") and (written.parent / r["image"]).is_file()
             assert sum(c["value"].count("<image>") for c in r["conversations"]) == 1
-        assert all(c["value"] in "ABCD" for c in r["conversations"][1::2])
+        # Each gpt reply is the gold option's text (the zoo's answer format), one of the options listed before it.
+        for human, gpt in zip(r["conversations"][0::2], r["conversations"][1::2]):
+            options = [ln[3:] for ln in human["value"].split("\n") if ln[:3] in ("A. ", "B. ", "C. ", "D. ")]
+            assert gpt["value"] in options
 
 
 def test_same_seed_gives_same_bytes(written, tmp_path):
