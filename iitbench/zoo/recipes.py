@@ -56,7 +56,7 @@ class LLMRecipe:
     max_position_embeddings: int = 1024  # the eval window; training sequences are `seq_len`
     seq_len: int = 256
     batch_size: int = 16
-    steps: int = 1200
+    steps: int = 3000
     learning_rate: float = 2e-3
     min_lr_ratio: float = 0.1
     warmup_steps: int = 50
