@@ -16,6 +16,10 @@ from pathlib import Path
 from iitbench.cli.base import Command
 from iitbench.cli.run import adapter_args, model_slug, resolve_suite
 
+# A text-only multi-turn dialogue both models render with their own chat templates, to check the prompts are the same.
+PROBE_CHAT = ({"role": "user", "content": "Which number is larger, 3 or 5?"}, {"role": "assistant", "content": "5"},
+              {"role": "user", "content": "And 7 or 2?"})
+
 
 class ForgettingCommand(Command):
     name = "forgetting"
@@ -59,7 +63,7 @@ class ForgettingCommand(Command):
         # Parse both argument lists before the (slow) first model load, so a typo fails at once.
         specs = {"mllm": (args.model, adapter_args(args.model, parse_model_args(args.model_args), args.device)),
                  "base": (args.base, adapter_args(args.base, parse_model_args(args.base_args), args.device))}
-        runs = {}
+        runs, probes = {}, {}
         settings = None
         for role, (spec, margs) in specs.items():
             adapter = load_model(spec, margs)
@@ -70,6 +74,7 @@ class ForgettingCommand(Command):
             outcome = run_dataset(adapter, dataset, settings, out / role, model_spec=spec, model_args=margs,
                                   dataset_path=str(path), progress=not args.no_progress)
             runs[role] = outcome.results
+            probes[role] = adapter.apply_chat_template(list(PROBE_CHAT))
             del adapter
             gc.collect()
         records = {role: read_records(out / role / "samples.jsonl") for role in runs}
@@ -80,8 +85,12 @@ class ForgettingCommand(Command):
             "template": {"prompt_hash": settings.prompt_format.hash,
                          "mllm_chat_template_hash": runs["mllm"]["model"].get("chat_template_hash"),
                          "base_chat_template_hash": runs["base"]["model"].get("chat_template_hash"),
+                         # Adapters hash their templates differently; the rendered probe dialogue is what counts.
+                         "rendered_probe_match": None if None in probes.values()
+                         else probes["mllm"] == probes["base"],
                          "chat_templates_match": runs["mllm"]["model"].get("chat_template_hash")
-                         == runs["base"]["model"].get("chat_template_hash")},
+                         == runs["base"]["model"].get("chat_template_hash")
+                         if None in probes.values() else probes["mllm"] == probes["base"]},
             "comparison": paired_forgetting(records["mllm"], records["base"], n_boot=args.n_boot, seed=args.seed),
         }
         (out / "forgetting.json").write_text(json.dumps(summary, indent=2) + "\n")

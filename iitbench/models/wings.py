@@ -263,6 +263,10 @@ class WingsAdapter(hc.WeightsIdentity, Adapter):
 
         return wings_attention_mass(self, requests, options)
 
+    def apply_chat_template(self, chat_history, add_generation_prompt: bool = True) -> str | None:
+        """The prompt text of a text-only chat history (the official system prompt and ChatML turns)."""
+        return self.processor.apply_chat_template(list(chat_history), add_generation_prompt=add_generation_prompt)
+
     # -- identity ----------------------------------------------------------------------------------------------
 
     def describe(self) -> dict[str, Any]:

@@ -32,3 +32,13 @@ def test_zoo_cards_record_recipe_hash_and_accuracy():
     for name in ("base-tiny", "llava-tiny", "wings-tiny"):
         card = json.loads((weights_root() / name / "zoo_card.json").read_text())
         assert len(card["recipe_hash"]) == 64 and card["seed"] == 0
+
+
+def test_forgetting_of_wings_tiny_sees_identical_prompts_for_both_models(tmp_path):
+    out = tmp_path / "fg"
+    assert main(["forgetting", "--model", "wings-tiny", "--base", "base-tiny", "--limit", "5", "--n-boot", "200",
+                 "--output", str(out), "--no-progress"]) == 0
+    summary = json.loads((out / "forgetting.json").read_text())
+    # The two adapters hash their templates differently, but render the same dialogue to the same text.
+    assert summary["template"]["rendered_probe_match"] is True and summary["template"]["chat_templates_match"] is True
+    assert summary["comparison"]["overall"]["n"] == 5
