@@ -56,7 +56,6 @@ PLAIN_TEMPLATE = (
     "{% endfor %}"
     "{% if add_generation_prompt %}{{ 'Assistant: ' }}{% endif %}"
 )
-TRUNCATION = ("left", "error")
 DEFAULT_WINDOW = 2048  # when neither max_length nor the config gives one
 
 
@@ -80,14 +79,7 @@ class HFCausalAdapter(hc.WeightsIdentity, Adapter):
                  prefix_sharing: bool = True):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        if truncation not in TRUNCATION:
-            raise ModelError(f"--model-args truncation={truncation!r}: use left or error")
-        if max_length is not None and (not isinstance(max_length, int) or max_length < 2):
-            raise ModelError(f"--model-args max_length={max_length!r}: give an integer of at least 2")
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ModelError(f"--model-args batch_size={batch_size!r}: give a positive integer")
-        if not isinstance(trust_remote_code, bool):
-            raise ModelError(f"--model-args trust_remote_code={trust_remote_code!r}: write true or false")
+        hc.check_model_args(truncation, max_length, batch_size, trust_remote_code=trust_remote_code)
         self.path = hc.check_source(path)
         self.revision = None if revision is None else str(revision)
         self.device = hc.resolve_device(device)
@@ -97,13 +89,8 @@ class HFCausalAdapter(hc.WeightsIdentity, Adapter):
         common = {"revision": self.revision, "trust_remote_code": trust_remote_code}
         self.tokenizer = hc.load_or_explain("tokenizer", self.path,
                                             lambda: AutoTokenizer.from_pretrained(self.path, **common))
-        has_safetensors = hc.looks_local(self.path) and any(Path(self.path).expanduser().glob("*.safetensors"))
-        self.model = hc.load_or_explain("model", self.path, lambda: AutoModelForCausalLM.from_pretrained(
-            self.path, dtype=self.dtype, use_safetensors=True if has_safetensors else None,
-            device_map=self.device if self.device != "cpu" else None, **common))
-        if self.device == "cpu":  # with device_map the weights are already in place
-            self.model.to(self.device)
-        self.model.eval()
+        self.model = hc.load_weights(AutoModelForCausalLM, self.path, self.dtype, self.device, self.revision,
+                                     trust_remote_code)
         self.template, self.template_kind = self._pick_template(chat_template, plain_template)
         self.window = int(max_length) if max_length is not None else self._config_window()
         self.capabilities = Capabilities(images=False, generate=True, attention=True, max_context=self.window)

@@ -176,3 +176,32 @@ class WeightsIdentity:
             "dtype": str(self.dtype).removeprefix("torch."),
             "device": self.device,
         }
+
+
+TRUNCATION = ("left", "error")  # what to do with a context longer than the model's window
+
+
+def check_model_args(truncation: str, max_length: Any, batch_size: Any, **flags: Any) -> None:
+    """The `--model-args` checks every HF adapter shares; `flags` are booleans (trust_remote_code, ...)."""
+    if truncation not in TRUNCATION:
+        raise ModelError(f"--model-args truncation={truncation!r}: use left or error")
+    if max_length is not None and (not isinstance(max_length, int) or max_length < 2):
+        raise ModelError(f"--model-args max_length={max_length!r}: give an integer of at least 2")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ModelError(f"--model-args batch_size={batch_size!r}: give a positive integer")
+    for flag, value in flags.items():
+        if not isinstance(value, bool):
+            raise ModelError(f"--model-args {flag}={value!r}: write true or false")
+
+
+def load_weights(auto_cls: Any, path: str, dtype: Any, device: str, revision: str | None,
+                 trust_remote_code: bool) -> Any:
+    """`auto_cls.from_pretrained` in eval mode: safetensors when the directory has them, placed on `device`,
+    failures as one-line ModelErrors."""
+    has_safetensors = looks_local(path) and any(Path(path).expanduser().glob("*.safetensors"))
+    model = load_or_explain("model", path, lambda: auto_cls.from_pretrained(
+        path, dtype=dtype, use_safetensors=True if has_safetensors else None,
+        device_map=device if device != "cpu" else None, revision=revision, trust_remote_code=trust_remote_code))
+    if device == "cpu":  # with device_map the weights are already in place
+        model.to(device)
+    return model.eval()

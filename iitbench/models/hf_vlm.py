@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from iitbench.data.types import TextPart
@@ -45,7 +44,6 @@ PLAIN_TEMPLATE = (
     "{% else %}{{ part['text'] }}{% endif %}{% endfor %}{{ '\\n' }}{% endfor %}"
     "{% if add_generation_prompt %}{{ 'Assistant: ' }}{% endif %}"
 )
-TRUNCATION = ("left", "error")
 DEFAULT_WINDOW = 4096
 
 
@@ -59,17 +57,10 @@ class HFVLMAdapter(hc.WeightsIdentity, Adapter):
                  truncation: str = "left", max_images: int | None = None, plain_template: bool = False):
         from transformers import AutoModelForImageTextToText
 
-        if truncation not in TRUNCATION:
-            raise ModelError(f"--model-args truncation={truncation!r}: use left or error")
-        if max_length is not None and (not isinstance(max_length, int) or max_length < 2):
-            raise ModelError(f"--model-args max_length={max_length!r}: give an integer of at least 2")
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ModelError(f"--model-args batch_size={batch_size!r}: give a positive integer")
+        hc.check_model_args(truncation, max_length, batch_size, trust_remote_code=trust_remote_code,
+                            plain_template=plain_template)
         if max_images is not None and (not isinstance(max_images, int) or max_images < 0):
             raise ModelError(f"--model-args max_images={max_images!r}: give a non-negative integer")
-        for flag, value in (("trust_remote_code", trust_remote_code), ("plain_template", plain_template)):
-            if not isinstance(value, bool):
-                raise ModelError(f"--model-args {flag}={value!r}: write true or false")
         self.path = hc.check_source(path)
         self.revision = None if revision is None else str(revision)
         self.device = hc.resolve_device(device)
@@ -78,14 +69,8 @@ class HFVLMAdapter(hc.WeightsIdentity, Adapter):
         self.batch_size = batch_size
         self.processor = load_processor(self.path, self.revision, trust_remote_code)
         self.tokenizer = self.processor.tokenizer
-        common = {"revision": self.revision, "trust_remote_code": trust_remote_code}
-        has_safetensors = hc.looks_local(self.path) and any(Path(self.path).expanduser().glob("*.safetensors"))
-        self.model = hc.load_or_explain("model", self.path, lambda: AutoModelForImageTextToText.from_pretrained(
-            self.path, dtype=self.dtype, use_safetensors=True if has_safetensors else None,
-            device_map=self.device if self.device != "cpu" else None, **common))
-        if self.device == "cpu":
-            self.model.to(self.device)
-        self.model.eval()
+        self.model = hc.load_weights(AutoModelForImageTextToText, self.path, self.dtype, self.device, self.revision,
+                                     trust_remote_code)
         self.template, self.template_kind = self._pick_template(plain_template)
         self.window = int(max_length) if max_length is not None else self._config_window()
         self.capabilities = Capabilities(images=True, max_images=max_images, generate=True, attention=True,
