@@ -92,7 +92,8 @@ class HFCausalAdapter(hc.WeightsIdentity, Adapter):
         self.model = hc.load_weights(AutoModelForCausalLM, self.path, self.dtype, self.device, self.revision,
                                      trust_remote_code)
         self.template, self.template_kind = self._pick_template(chat_template, plain_template)
-        self.window = int(max_length) if max_length is not None else self._config_window()
+        self.window = int(max_length) if max_length is not None else hc.config_window(self.model, DEFAULT_WINDOW,
+                                                                                          self.tokenizer)
         self.capabilities = Capabilities(images=False, generate=True, attention=True, max_context=self.window)
         self.pad_id = self._pad_id()
         self.prefix_ids = self._prefix_ids()
@@ -123,16 +124,6 @@ class HFCausalAdapter(hc.WeightsIdentity, Adapter):
             raise ModelError(f"the tokenizer of {self.path} has no chat template; pass --model-args "
                              f"plain_template=true to use iitbench's plain 'User: ... / Assistant: ...' template")
         return text, "chat"
-
-    def _config_window(self) -> int:
-        config = self.model.config
-        text_config = config.get_text_config() if hasattr(config, "get_text_config") else config
-        for key in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
-            value = getattr(text_config, key, None)
-            if isinstance(value, int) and value > 1:
-                return value
-        limit = getattr(self.tokenizer, "model_max_length", None)
-        return limit if isinstance(limit, int) and 1 < limit < 1_000_000 else DEFAULT_WINDOW
 
     def _pad_id(self) -> int:
         for value in (self.tokenizer.pad_token_id, self.tokenizer.eos_token_id, self.model.config.pad_token_id):
@@ -323,10 +314,7 @@ class HFCausalAdapter(hc.WeightsIdentity, Adapter):
         return [GenerateResult(text=t) for t in texts]
 
     def _eos_ids(self) -> list[int]:
-        ids = {self.tokenizer.eos_token_id}
-        gen_eos = getattr(getattr(self.model, "generation_config", None), "eos_token_id", None)
-        ids.update(gen_eos if isinstance(gen_eos, (list, tuple)) else [gen_eos])
-        return sorted(i for i in ids if isinstance(i, int))
+        return hc.eos_ids(self.tokenizer, getattr(self.model, "generation_config", None))
 
     @staticmethod
     def _finish(text: str, moved: str, stop: Sequence[str]) -> str:

@@ -205,3 +205,26 @@ def load_weights(auto_cls: Any, path: str, dtype: Any, device: str, revision: st
     if device == "cpu":  # with device_map the weights are already in place
         model.to(device)
     return model.eval()
+
+
+def eos_ids(tokenizer: Any, *sources: Any) -> list[int]:
+    """Token ids that end generation: the tokenizer's eos plus each source's `eos_token_id` (int or list; a source
+    may be a generation config, a model config, or None)."""
+    ids = {tokenizer.eos_token_id}
+    for source in sources:
+        value = getattr(source, "eos_token_id", None)
+        ids.update(value if isinstance(value, (list, tuple)) else [value])
+    return sorted(i for i in ids if isinstance(i, int))
+
+
+def config_window(model: Any, default: int, tokenizer: Any = None) -> int:
+    """The model's context window from its (text) config; else the tokenizer's model_max_length when sane; else
+    `default`."""
+    config = model.config
+    text_config = config.get_text_config() if hasattr(config, "get_text_config") else config
+    for key in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
+        value = getattr(text_config, key, None)
+        if isinstance(value, int) and value > 1:
+            return value
+    limit = getattr(tokenizer, "model_max_length", None) if tokenizer is not None else None
+    return limit if isinstance(limit, int) and 1 < limit < 1_000_000 else default

@@ -72,7 +72,7 @@ class HFVLMAdapter(hc.WeightsIdentity, Adapter):
         self.model = hc.load_weights(AutoModelForImageTextToText, self.path, self.dtype, self.device, self.revision,
                                      trust_remote_code)
         self.template, self.template_kind = self._pick_template(plain_template)
-        self.window = int(max_length) if max_length is not None else self._config_window()
+        self.window = int(max_length) if max_length is not None else hc.config_window(self.model, DEFAULT_WINDOW)
         self.capabilities = Capabilities(images=True, max_images=max_images, generate=True, attention=True,
                                          max_context=self.window)
         self.pad_id = self._pad_id()
@@ -92,15 +92,6 @@ class HFVLMAdapter(hc.WeightsIdentity, Adapter):
                              f"plain_template=true to use iitbench's plain 'User: ... / Assistant: ...' template, or "
                              f"add chat_template.jinja to the directory")
         return text, "chat"
-
-    def _config_window(self) -> int:
-        config = self.model.config
-        text_config = config.get_text_config() if hasattr(config, "get_text_config") else config
-        for key in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
-            value = getattr(text_config, key, None)
-            if isinstance(value, int) and value > 1:
-                return value
-        return DEFAULT_WINDOW
 
     def _pad_id(self) -> int:
         for value in (self.tokenizer.pad_token_id, self.tokenizer.eos_token_id):
@@ -207,10 +198,7 @@ class HFVLMAdapter(hc.WeightsIdentity, Adapter):
         return out
 
     def _eos_ids(self) -> list[int]:
-        ids = {self.tokenizer.eos_token_id}
-        gen_eos = getattr(getattr(self.model, "generation_config", None), "eos_token_id", None)
-        ids.update(gen_eos if isinstance(gen_eos, (list, tuple)) else [gen_eos])
-        return sorted(i for i in ids if isinstance(i, int))
+        return hc.eos_ids(self.tokenizer, getattr(self.model, "generation_config", None))
 
     def attention_mass(self, requests, options):
         """LAWS: per-layer attention mass per segment (`iitbench.laws`; attention-interface backend)."""

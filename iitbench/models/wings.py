@@ -237,11 +237,7 @@ class WingsAdapter(hc.WeightsIdentity, Adapter):
         return [GenerateResult(text=t) for t in texts]
 
     def _eos_ids(self) -> list[int]:
-        ids = {self.processor.tokenizer.eos_token_id}
-        for source in (self.model.generation_config, self.model.config):
-            value = getattr(source, "eos_token_id", None)
-            ids.update(value if isinstance(value, (list, tuple)) else [value])
-        return sorted(i for i in ids if isinstance(i, int))
+        return hc.eos_ids(self.processor.tokenizer, self.model.generation_config, self.model.config)
 
     # -- attention (a building block of LAWS) ------------------------------------------------------------------
 
