@@ -8,8 +8,12 @@ token_type_ids, pixel_attention_mask, image_sizes, ...). A model without a chat 
 image token. Processors that need torchvision are built image-only (see `iitbench.models.hf_processor`).
 
 Scoring: each candidate is scored as the assistant's continuation with the same boundary rule as hf-causal
-(`hf_loglik.split_point` on the processed token ids of context and context+candidate). One forward pass per
-(request, candidate), `batch_size` sequences per pass, right-padded; log-probs in fp32. Generation: greedy,
+(`hf_loglik.split_point` on the processed token ids of context and context+candidate); log-probs in fp32.
+`prefix_sharing=true` (default) reads each dialogue, images included, once and then only the candidates' own tokens
+over its KV cache (`iitbench.models.hf_vlm_share`; `batch_size` dialogues per pass); families not verified exact
+(see `hf_vlm_share.SHARED_FAMILIES`) fall back to the naive path, and `describe()` says so. `prefix_sharing=false`
+(the reference path) runs one forward per (request, candidate), `batch_size` sequences per pass, right-padded.
+`describe()` counts `tokens_forwarded` / `tokens_unique` (image tokens included). Generation: greedy,
 left-padded batches. Dialogues longer than the window raise; text-only ones lose their oldest tokens with
 `truncation=left` (a dialogue with images is never cut, since that could split an image's tokens).
 """
@@ -23,9 +27,11 @@ from typing import Any
 from iitbench.data.types import TextPart
 from iitbench.errors import ModelError
 from iitbench.models import hf_common as hc
-from iitbench.models.hf_loglik import move_trailing_space, split_point
+from iitbench.models.hf_loglik import ScoreSeq, move_trailing_space, split_point
 from iitbench.models.hf_processor import load_processor
 from iitbench.models.hf_vlm_batch import Row, forward_scores, generate_rows
+from iitbench.models.hf_vlm_share import score_shared_vlm, sharing_support
+from iitbench.models.prefix_share import TokenTally, tally_naive
 from iitbench.models.protocol import (
     Adapter,
     Capabilities,
@@ -54,13 +60,16 @@ class HFVLMAdapter(hc.WeightsIdentity, Adapter):
 
     def __init__(self, path: str, dtype: str = "auto", device: str = "cpu", batch_size: int = 8,
                  trust_remote_code: bool = False, revision: str | None = None, max_length: int | None = None,
-                 truncation: str = "left", max_images: int | None = None, plain_template: bool = False):
+                 truncation: str = "left", max_images: int | None = None, plain_template: bool = False,
+                 prefix_sharing: bool = True):
         from transformers import AutoModelForImageTextToText
 
         hc.check_model_args(truncation, max_length, batch_size, trust_remote_code=trust_remote_code,
                             plain_template=plain_template)
         if max_images is not None and (not isinstance(max_images, int) or max_images < 0):
             raise ModelError(f"--model-args max_images={max_images!r}: give a non-negative integer")
+        if not isinstance(prefix_sharing, bool):
+            raise ModelError(f"--model-args prefix_sharing={prefix_sharing!r}: write true or false")
         self.path = hc.check_source(path)
         self.revision = None if revision is None else str(revision)
         self.device = hc.resolve_device(device)
@@ -77,6 +86,10 @@ class HFVLMAdapter(hc.WeightsIdentity, Adapter):
                                          max_context=self.window)
         self.pad_id = self._pad_id()
         self.truncated_requests = 0
+        # Families not verified exact (or forwards without positions / cache) use the naive path; said in describe().
+        self.sharing_note = sharing_support(self.model) if prefix_sharing else None
+        self.prefix_sharing = prefix_sharing and self.sharing_note is None
+        self.tally = TokenTally()
 
     # -- setup -------------------------------------------------------------------------------------------------
 
@@ -112,6 +125,13 @@ class HFVLMAdapter(hc.WeightsIdentity, Adapter):
             raise ModelError(f"the {self.template_kind} template of {self.path} cannot render this dialogue: "
                              f"{' '.join(str(e).split())[:200]}; try --model-args plain_template=true") from None
 
+    def apply_chat_template(self, chat_history: Sequence[dict[str, str]],
+                            add_generation_prompt: bool = True) -> str | None:
+        """A text chat as this adapter renders it (content lists, as `render`): what `forgetting` compares."""
+        conv = [{"role": m["role"], "content": [{"type": "text", "text": m["content"]}]} for m in chat_history]
+        return self.processor.apply_chat_template(conv, chat_template=self.template, tokenize=False,
+                                                  add_generation_prompt=add_generation_prompt)
+
     @staticmethod
     def _images(messages: Sequence[Message]) -> tuple:
         return tuple(ref.load() for m in messages for ref in m.images)
@@ -125,6 +145,7 @@ class HFVLMAdapter(hc.WeightsIdentity, Adapter):
 
     def score_choices(self, requests: Sequence[ChoiceRequest]) -> list[ChoiceResult]:
         rows: list[Row] = []
+        seqs: list[ScoreSeq] = []
         owners: list[int] = []
         for r_index, req in enumerate(requests):
             self._check_images(req.key, req.messages)
@@ -142,9 +163,15 @@ class HFVLMAdapter(hc.WeightsIdentity, Adapter):
                 drop = self._drop(req.key, len(full_ids), bool(images), start)
                 truncated |= drop > 0
                 rows.append(Row(text=ctx + cont, images=images, length=len(full_ids), cont_start=start, drop=drop))
+                seqs.append(ScoreSeq(ids=tuple(full_ids[drop:]), cont_start=start - drop))
                 owners.append(r_index)
             self.truncated_requests += int(truncated)
-        scores = forward_scores(self.model, self.processor, rows, self.batch_size, self.device)
+        if self.prefix_sharing:
+            scores = score_shared_vlm(self.model, self.processor, rows, seqs, owners, self.batch_size, self.pad_id,
+                                      self.device, self.tally)
+        else:
+            tally_naive(seqs, owners, self.tally)
+            scores = forward_scores(self.model, self.processor, rows, self.batch_size, self.device)
         per_request: list[list] = [[] for _ in requests]
         for owner, score in zip(owners, scores):
             per_request[owner].append(score)
@@ -217,4 +244,7 @@ class HFVLMAdapter(hc.WeightsIdentity, Adapter):
             "max_context": self.window,
             "truncation": self.truncation,
             "truncated_requests": self.truncated_requests,
+            "prefix_sharing": self.prefix_sharing,
+            **({"prefix_sharing_note": self.sharing_note} if self.sharing_note else {}),
+            **self.tally.to_json(),
         }

@@ -32,7 +32,7 @@ class Row:
     drop: int = 0
 
 
-def _collate(processor: Any, rows: Sequence[Row], side: str) -> dict[str, Any]:
+def collate(processor: Any, rows: Sequence[Row], side: str) -> dict[str, Any]:
     any_images = any(r.images for r in rows)
     batch = processor(text=[r.text for r in rows], images=[list(r.images) for r in rows] if any_images else None,
                       padding=True, padding_side=side, add_special_tokens=False, return_tensors="pt")
@@ -45,15 +45,17 @@ def _collate(processor: Any, rows: Sequence[Row], side: str) -> dict[str, Any]:
     return batch
 
 
-def _aligned(batch: dict[str, Any]) -> list[str]:
-    """Keys holding one value per token (input_ids, attention_mask, token_type_ids, mm_token_type_ids, ...)."""
+def aligned_keys(batch: dict[str, Any]) -> list[str]:
+    """Keys holding one value per token (input_ids, attention_mask, token_type_ids, mm_token_type_ids, ...); per-image
+    tensors (pixel_values, image_grid_thw, ...) never are, whatever their shape."""
     shape = tuple(batch["input_ids"].shape)
-    return sorted(k for k, v in batch.items() if isinstance(v, torch.Tensor) and tuple(v.shape[:2]) == shape)
+    return sorted(k for k, v in batch.items() if isinstance(v, torch.Tensor) and tuple(v.shape[:2]) == shape
+                  and not k.startswith(("pixel", "image")))
 
 
 def _cut_rows(batch: dict[str, Any], rows: Sequence[Row], pad_id: int, side: str) -> None:
     """Drop each row's `drop` oldest tokens in place, then remove the columns no row uses any more."""
-    keys = _aligned(batch)
+    keys = aligned_keys(batch)
     width = batch["input_ids"].shape[1]
     for i, row in enumerate(rows):
         if not row.drop:
@@ -90,7 +92,7 @@ def forward_scores(model: Any, processor: Any, rows: Sequence[Row], batch_size: 
     pad_id = processor.tokenizer.pad_token_id if processor.tokenizer.pad_token_id is not None else 0
     for start in range(0, len(order), batch_size):
         chunk = [rows[i] for i in order[start:start + batch_size]]
-        batch = _collate(processor, chunk, "right")
+        batch = collate(processor, chunk, "right")
         _cut_rows(batch, chunk, pad_id, "right")
         ids = batch["input_ids"]
         # Logit position p predicts token p + 1: keep only positions that predict some scored token.
@@ -122,7 +124,7 @@ def generate_rows(model: Any, processor: Any, rows: Sequence[Row], max_new: Sequ
     for start in range(0, len(order), batch_size):
         idx = order[start:start + batch_size]
         chunk = [rows[i] for i in idx]
-        batch = _collate(processor, chunk, "left")
+        batch = collate(processor, chunk, "left")
         _cut_rows(batch, chunk, pad_id, "left")
         width = batch["input_ids"].shape[1]
         steps = max(max_new[i] for i in idx)
