@@ -143,7 +143,7 @@ class Router(nn.Module):
 # ------------------------------------------------------------------------------------- per-sequence learner inputs
 @dataclass
 class LearnerMemory:
-    """Key/value sources of the learners for one batch of sequences, kept on the KV cache during generation.
+    """Key/value sources of the learners for one batch of sequences, kept on the KV cache (`WingsCache`).
 
     visual_*: projector outputs gathered per sample ([B, Mv, ...], `visual_valid` marks real slots).
     text_*:   layer-0 input embeddings of the textual learner's keys ([B, K, ...]): at prefill only the valid text
@@ -185,6 +185,26 @@ class LearnerMemory:
         if self.persistent:
             self.kv[(layer_idx, name)] = (k, v)
         return k, v
+
+    def select_rows(self, indices: torch.Tensor) -> None:
+        """Keep rows `indices` (repeats allowed) of every per-sample tensor, in place, as the KV cache does."""
+        for name in ("visual_source", "visual_valid", "text_source", "text_positions", "text_valid", "has_image"):
+            setattr(self, name, getattr(self, name)[indices])
+        self.visual_rope = tuple(t[indices] for t in self.visual_rope)
+        self.text_rope = tuple(t[indices] for t in self.text_rope)
+        self.kv = {key: (k[indices], v[indices]) for key, (k, v) in self.kv.items()}
+
+
+class WingsCache(DynamicCache):
+    """The KV cache WingsModel makes when none is given: it also holds the learner memory (`wings_memory`), whose
+    rows follow the cache's when rows are selected (one cached dialogue expanded to one row per candidate)."""
+
+    wings_memory: LearnerMemory | None = None
+
+    def batch_select_indices(self, indices: torch.Tensor) -> None:
+        super().batch_select_indices(indices)
+        if self.wings_memory is not None:
+            self.wings_memory.select_rows(indices)
 
 
 @dataclass
@@ -416,7 +436,7 @@ class WingsModel(WingsPreTrainedModel):
             raise ValueError("WingsModel needs input_ids (image placeholders are found by token id)")
         embeds, is_image = self.embed(input_ids, pixel_values)
         if use_cache and cache is None:
-            cache = DynamicCache(config=self.config.text_config)
+            cache = WingsCache(config=self.config.text_config)
         past = cache.get_seq_length() if cache is not None else 0
         batch, q_len = input_ids.shape
         if attention_mask is None:
@@ -514,4 +534,5 @@ class WingsForConditionalGeneration(WingsPreTrainedModel, GenerationMixin):
         )
 
 
-__all__ = ["LoRRA", "Router", "LearnerMemory", "WingsModel", "WingsForConditionalGeneration", "WingsPreTrainedModel"]
+__all__ = ["LoRRA", "Router", "LearnerMemory", "WingsCache", "WingsModel", "WingsForConditionalGeneration",
+           "WingsPreTrainedModel"]

@@ -14,8 +14,9 @@ token. Per batch of groups:
    read), right-padded, positions continuing from `L`, attending to its group's prefix through the cache.
 
 We chose cache expansion over packing candidates with a block mask: it needs no custom 4-D masks, so it works with
-every attention implementation that honours a padding mask and a cache (SDPA, eager, flash). Log-probabilities are
-fp32; results equal the naive path (`hf_loglik.score_sequences`) up to float rounding (about 1e-6 in fp32).
+every attention implementation that honours a padding mask and a cache (SDPA, eager, flash). A model that keeps more
+per-row state on its cache must select it with the rows (WINGS: `WingsCache`). Log-probabilities are fp32; results
+equal the naive path (`hf_loglik.score_sequences`) up to float rounding (about 1e-6 in fp32).
 
 `TokenTally` counts tokens forwarded (real tokens fed to the model, padding excluded) and unique tokens (the size
 of the token trie of each group's sequences without their last token: what any exact method must read at least
@@ -25,7 +26,7 @@ once). The naive path forwards every candidate's whole sequence, so its ratio is
 from __future__ import annotations
 
 import inspect
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,8 +107,10 @@ def count_unique(seqs: Sequence[ScoreSeq], groups: Sequence[Hashable]) -> int:
     return sum(trie_size(seqs, m) for m in by_key.values())
 
 
-def _prefix_pass(model: Any, chunk: list[PrefixGroup], pad_id: int, device: Any, slim: bool):
-    """Left-padded prefixes with their true positions; log-probs of the last `max keep` positions (B, K, V)."""
+def _prefix_pass(model: Any, chunk: list[PrefixGroup], pad_id: int, device: Any, slim: bool,
+                 extra: dict[str, Any] | None = None):
+    """Left-padded prefixes with their true positions; log-probs of the last `max keep` positions (B, K, V).
+    `extra`: more inputs of this pass only (an image model's pixel values: its image tokens are in the prefixes)."""
     width = max(len(g.prefix) for g in chunk)
     ids = torch.full((len(chunk), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(chunk), width), dtype=torch.long)
@@ -118,7 +121,7 @@ def _prefix_pass(model: Any, chunk: list[PrefixGroup], pad_id: int, device: Any,
     keep = max(g.keep for g in chunk)
     kwargs = {"logits_to_keep": keep} if slim else {}
     out = model(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=positions.to(device),
-                use_cache=True, **kwargs)
+                use_cache=True, **kwargs, **(extra or {}))
     tail = torch.log_softmax(out.logits[:, -keep:].float(), dim=-1)
     cache = getattr(out, "cache", None)  # transformers >= 5.x names it `cache`; earlier `past_key_values`
     return mask, tail, cache if cache is not None else getattr(out, "past_key_values", None)
@@ -180,9 +183,12 @@ def _score(seq: ScoreSeq, n_prefix: int, tail: torch.Tensor, suffix: torch.Tenso
 
 @torch.inference_mode()
 def score_shared(model: Any, seqs: Sequence[ScoreSeq], groups: Sequence[Hashable], batch_size: int, pad_id: int,
-                 device: Any, tally: TokenTally | None = None) -> list[SeqScore]:
+                 device: Any, tally: TokenTally | None = None,
+                 prefix_inputs: Callable[[Sequence[PrefixGroup]], dict[str, Any]] | None = None) -> list[SeqScore]:
     """Continuation log-likelihoods of `seqs` (as `hf_loglik.score_sequences`), reading each group's shared
-    prefix once. `batch_size` counts prefix groups per forward; results are in input order."""
+    prefix once. `batch_size` counts prefix groups per forward; results are in input order. `prefix_inputs(chunk)`:
+    extra model inputs for the prefix pass of those groups, in row order (e.g. the images of an image model); the
+    sequences of one group must then share them (group by request)."""
     out: list[SeqScore | None] = [None] * len(seqs)
     for i, seq in enumerate(seqs):  # nothing to score (as the naive path: 0 over 0 tokens)
         if len(seq.ids) <= seq.cont_start:
@@ -195,7 +201,8 @@ def score_shared(model: Any, seqs: Sequence[ScoreSeq], groups: Sequence[Hashable
     step = max(1, batch_size)
     for start in range(0, len(order), step):
         chunk = [plan[g] for g in order[start:start + step]]
-        mask, tail, cache = _prefix_pass(model, chunk, pad_id, device, slim)
+        extra = prefix_inputs(chunk) if prefix_inputs is not None else None
+        mask, tail, cache = _prefix_pass(model, chunk, pad_id, device, slim, extra)
         rows = [(g, i) for g, grp in enumerate(chunk) for i in grp.members
                 if len(seqs[i].ids) - len(grp.prefix) >= 2]
         suffix = _suffix_pass(model, seqs, rows, chunk, mask, cache, pad_id, device) if rows else None

@@ -3,8 +3,13 @@
 A request is rendered by `wings_ref`'s `WingsProcessor` (ChatML, official system prompt, each image part as
 `<image>` expanded to `image_seq_length` image-token ids where it stands). Candidates are scored as the assistant's
 reply by continuation log-likelihood, as `hf-causal` does (the same splitting helpers): the text after the last
-image is tokenised with and without the candidate, so image tokens never fall inside a candidate. Batches are
-right-padded (WINGS uses true positions under padding), log-probs are fp32, and scores do not depend on batching.
+image is tokenised with and without the candidate, so image tokens never fall inside a candidate. Log-probs are
+fp32 and scores do not depend on batching. `prefix_sharing=true` (default) reads each dialogue, image included,
+once and then only the candidates' tokens over its KV cache and learner memory (`prefix_share`, `WingsCache`;
+`batch_size` dialogues per pass); `prefix_sharing=false` forwards every candidate's whole sequence, right-padded
+(WINGS uses true positions under padding; `batch_size` sequences per pass). Official mode's textual learner lets a
+token of an image dialogue see later text (the released mask), so its image dialogues always take the naive path.
+`describe()` counts `tokens_forwarded` / `tokens_unique`.
 
 A directory in the released key layout (AIDC-AI/Wings-Qwen1_5-8B) loads through `wings_ref.official.load_official`
 (default mode `official`); any other through `WingsForConditionalGeneration.from_pretrained` (safetensors; weights
@@ -27,6 +32,7 @@ from iitbench.data.types import TextPart
 from iitbench.errors import ModelError
 from iitbench.models import hf_common as hc
 from iitbench.models.hf_loglik import ScoreSeq, SeqScore, move_trailing_space, split_point
+from iitbench.models.prefix_share import TokenTally, score_shared, supports_prefix_sharing, tally_naive
 from iitbench.models.protocol import (
     Adapter,
     Capabilities,
@@ -69,7 +75,7 @@ class WingsAdapter(hc.WeightsIdentity, Adapter):
     name = "wings"
 
     def __init__(self, path: str, mode: str | None = None, dtype: str = "auto", device: str = "cpu",
-                 batch_size: int = 8, max_length: int | None = None):
+                 batch_size: int = 8, max_length: int | None = None, prefix_sharing: bool = True):
         if mode is not None and mode not in MODES:
             raise ModelError(f"--model-args mode={mode!r}: use clean or official (or leave it out for the "
                              f"checkpoint's own)")
@@ -77,10 +83,12 @@ class WingsAdapter(hc.WeightsIdentity, Adapter):
             raise ModelError(f"--model-args batch_size={batch_size!r}: give a positive integer")
         if max_length is not None and (not isinstance(max_length, int) or max_length < 2):
             raise ModelError(f"--model-args max_length={max_length!r}: give an integer of at least 2")
+        if not isinstance(prefix_sharing, bool):
+            raise ModelError(f"--model-args prefix_sharing={prefix_sharing!r}: write true or false")
         self.path = hc.check_source(path)
         self.device = hc.resolve_device(device)
         self.dtype = hc.resolve_dtype(dtype, self.device)
-        self.batch_size = batch_size  # sequences per forward pass; scores do not depend on it
+        self.batch_size = batch_size  # dialogues (naive path: sequences) per forward pass; scores do not depend on it
         self.model = self._load_model(self.path, mode).to(device=self.device, dtype=self.dtype).eval()
         config = self.model.config
         self.mode = config.mode
@@ -91,6 +99,10 @@ class WingsAdapter(hc.WeightsIdentity, Adapter):
         self.window = int(max_length) if max_length is not None else int(limit)
         self.capabilities = Capabilities(images=True, generate=True, attention=True, max_context=self.window,
                                          max_images=1 if self.mode == "official" else None)
+        self.prefix_sharing = prefix_sharing and supports_prefix_sharing(self.model)
+        # Official learners: a prefix token may attend to the candidate's text, so a shared prefix is not exact.
+        self.share_images = not (self.mode == "official" and config.use_learners)
+        self.tally = TokenTally()
 
     # -- loading -----------------------------------------------------------------------------------------------
 
@@ -167,16 +179,38 @@ class WingsAdapter(hc.WeightsIdentity, Adapter):
                 seqs.append(seq)
                 pixels.append(rendered.pixels)
                 owners.append(r_index)
-        scores = self._score(seqs, pixels)
+        scores = self._score(seqs, pixels, owners)
         per_request: list[list[SeqScore]] = [[] for _ in requests]
         for owner, score in zip(owners, scores):
             per_request[owner].append(score)
         return [ChoiceResult(logliks=tuple(s.loglik for s in ss), n_tokens=tuple(s.n_tokens for s in ss))
                 for ss in per_request]
 
+    def _score(self, seqs: Sequence[ScoreSeq], pixels: Sequence[torch.Tensor | None],
+               owners: Sequence[int]) -> list[SeqScore]:
+        """Continuation scores in input order; `owners[i]` names the request (prompt and images) of sequence i."""
+        share = [self.prefix_sharing and (p is None or self.share_images) for p in pixels]
+        shared, naive = [i for i, s in enumerate(share) if s], [i for i, s in enumerate(share) if not s]
+        out: list[SeqScore | None] = [None] * len(seqs)
+        if shared:
+            own = [pixels[i] for i in shared]
+
+            def images(chunk):  # a group holds one request's candidates: its first member's images, in row order
+                return {"pixel_values": self._stack([own[g.members[0]] for g in chunk])}
+
+            scores = score_shared(self.model, [seqs[i] for i in shared], [owners[i] for i in shared], self.batch_size,
+                                  self.processor.pad_id, self.device, self.tally, prefix_inputs=images)
+            for i, score in zip(shared, scores):
+                out[i] = score
+        if naive:
+            tally_naive([seqs[i] for i in naive], [owners[i] for i in naive], self.tally)
+            for i, score in zip(naive, self._score_naive([seqs[i] for i in naive], [pixels[i] for i in naive])):
+                out[i] = score
+        return out  # type: ignore[return-value]
+
     @torch.inference_mode()
-    def _score(self, seqs: Sequence[ScoreSeq], pixels: Sequence[torch.Tensor | None]) -> list[SeqScore]:
-        """Continuation log-likelihoods, longest first in batches, right-padded; results in input order."""
+    def _score_naive(self, seqs: Sequence[ScoreSeq], pixels: Sequence[torch.Tensor | None]) -> list[SeqScore]:
+        """Every sequence forwarded whole, longest first in batches, right-padded; results in input order."""
         from wings_ref.processing_wings import pad_rows
 
         out: list[SeqScore | None] = [None] * len(seqs)
@@ -273,6 +307,8 @@ class WingsAdapter(hc.WeightsIdentity, Adapter):
             "chat_template_hash": stable_hash({"processor": self.processor.to_dict(),
                                                "probe": self.processor.apply_chat_template(list(_PROBE))}),
             "max_context": self.window,
+            "prefix_sharing": self.prefix_sharing,
+            **self.tally.to_json(),
         }
 
 
@@ -282,9 +318,9 @@ class WingsBaseAdapter(WingsAdapter):
     name = "wings-base"
 
     def __init__(self, path: str | None = None, mode: str | None = None, dtype: str = "auto", device: str = "cpu",
-                 batch_size: int = 8, max_length: int | None = None):
+                 batch_size: int = 8, max_length: int | None = None, prefix_sharing: bool = True):
         super().__init__(str(path) if path else cached_snapshot(), mode=mode, dtype=dtype, device=device,
-                         batch_size=batch_size, max_length=max_length)
+                         batch_size=batch_size, max_length=max_length, prefix_sharing=prefix_sharing)
 
 
 def cached_snapshot() -> str:

@@ -2,7 +2,8 @@
 `iitbench.runner.run_dataset`.
 
 Per-family accuracy comes from the run's samples (each item's scored turn carries its synth family as `subject`).
-Length-normalised accuracy is not needed here: the candidates are single letters of equal length.
+`evaluate_suite(..., items=True)` also returns each item's correctness and prediction (`items`), which
+`paired_vs_base` turns into the paired forgetting statistics an MLLM card records against base-tiny.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ def evaluate_mm_suite(model_dir: Path, seed: int = 0, run_dir: Path | None = Non
 
 
 def evaluate_suite(suite: str, model_dir: Path, seed: int = 0, run_dir: Path | None = None, limit: int | None = None,
-                   batch_size: int = 32, adapter: str = "hf-causal") -> dict[str, Any]:
-    """Run a built-in suite with the real runner and summarise accuracy per synth family."""
+                   batch_size: int = 32, adapter: str = "hf-causal", items: bool = False) -> dict[str, Any]:
+    """Run a built-in suite with the real runner and summarise accuracy per synth family (and, with `items`, each
+    item's {"correct", "prediction"})."""
     from iitbench.build.suites import ensure_suite
     from iitbench.data.manifest import load_dataset_dir
     from iitbench.models import load_model
@@ -55,8 +57,21 @@ def evaluate_suite(suite: str, model_dir: Path, seed: int = 0, run_dir: Path | N
     families = {f: round(sum(v) / len(v), 4) for f, v in sorted(hits.items())}
     n = sum(len(v) for v in hits.values())
     mean = round(sum(sum(v) for v in hits.values()) / n, 4) if n else float("nan")
-    return {"suite": suite, "suite_seed": seed, "n": n, "mean": mean, "families": families,
-            "chance": 0.25}
+    summary = {"suite": suite, "suite_seed": seed, "n": n, "mean": mean, "families": families, "chance": 0.25}
+    if items:
+        summary["items"] = {r["id"]: {"correct": bool(r["correct"]), "prediction": r["prediction"]} for r in records}
+    return summary
 
 
-__all__ = ["evaluate_mm_suite", "evaluate_suite", "evaluate_text_suite"]
+def paired_vs_base(mllm_items: dict[str, dict], base_items: dict[str, dict], n_boot: int = 2000) -> dict[str, Any]:
+    """MLLM - base on the items both scored: delta, paired bootstrap 95% CI, McNemar p, agreement (as `forgetting`)."""
+    from iitbench.metrics.paired import compare_paired
+
+    ids = sorted(set(mllm_items) & set(base_items))
+    cmp = compare_paired([mllm_items[i]["correct"] for i in ids], [base_items[i]["correct"] for i in ids],
+                         [mllm_items[i]["prediction"] for i in ids], [base_items[i]["prediction"] for i in ids],
+                         n_boot=n_boot, seed=0)
+    return cmp.to_json()
+
+
+__all__ = ["evaluate_mm_suite", "evaluate_suite", "evaluate_text_suite", "paired_vs_base"]

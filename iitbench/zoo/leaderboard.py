@@ -1,7 +1,7 @@
 """`leaderboards/zoo.md`: the zoo accuracy tables, written from the `zoo_card.json` files only (no hard-coded numbers).
 
 Table 1: text-suite accuracy per synth text family + mean for base-tiny, llava-tiny and wings-tiny (forgetting =
-an MLLM's drop below base-tiny). Table 2: mm-suite (visual) accuracy of the two MLLMs. Table 3 (when sweep cards
+an MLLM's drop below base-tiny, with the paired delta, CI and McNemar p the MLLM's card records). Table 2: mm-suite (visual) accuracy of the two MLLMs. Table 3 (when sweep cards
 exist): every sweep variant's text mean, its change vs base-tiny, and its mm mean.
 """
 
@@ -31,6 +31,15 @@ def _pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.1f}"
 
 
+def _paired(card: Mapping[str, Any]) -> str:
+    """"-4.3 [-8.0, -0.6], p=0.03": the card's paired text delta vs base-tiny (None for cards without one)."""
+    p = (card.get("eval") or {}).get("text_vs_base")
+    if not p or p.get("delta") is None:
+        return "–"
+    lo, hi = p["delta_ci95"]
+    return f"{100 * p['delta']:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}], p={p['mcnemar_p']:.2g}"
+
+
 def _family_table(cards: Mapping[str, Mapping[str, Any]], names: tuple[str, ...], suite: str) -> list[str]:
     present = [n for n in names if n in cards and _suite(cards[n], suite)]
     if not present:
@@ -42,6 +51,9 @@ def _family_table(cards: Mapping[str, Mapping[str, Any]], names: tuple[str, ...]
         lines.append(f"| {fam} | " + " | ".join(_pct(summaries[n]["families"].get(fam)) for n in present) + " |")
     lines.append("| **mean** | " + " | ".join(f"**{_pct(summaries[n]['mean'])}**" for n in present) + " |")
     lines.append("| items | " + " | ".join(str(summaries[n]["n"]) for n in present) + " |")
+    if suite == "text" and any(_paired(cards[n]) != "–" for n in present):
+        lines.append("| paired Δ vs base-tiny [95% CI], McNemar p | " +
+                     " | ".join(_paired(cards[n]) for n in present) + " |")
     return lines
 
 
@@ -50,12 +62,16 @@ def _sweep_table(cards: Mapping[str, Mapping[str, Any]]) -> list[str]:
     rows = sorted(n for n in cards if n not in MAIN and _suite(cards[n], "text"))
     if not rows:
         return []
-    lines = ["", "## Sweep", "", "| variant | method | steps | text mean | vs base-tiny | mm mean |",
-             "|---|---|---:|---:|---:|---:|"]
+    lines = ["", "## Sweep", "", "Paired Δ: the variant minus base-tiny on the same text items, paired bootstrap 95% CI, "
+             "McNemar's exact p.", "",
+             "| variant | method | steps | text mean | vs base-tiny (paired Δ [95% CI], p) | mm mean |",
+             "|---|---|---:|---:|---|---:|"]
     for name in rows:
         card = cards[name]
         text, mm = _suite(card, "text"), _suite(card, "mm")
-        delta = "–" if base is None else f"{100 * (text['mean'] - base['mean']):+.1f}"
+        delta = _paired(card)
+        if delta == "–" and base is not None:  # an older card: the unpaired difference of means
+            delta = f"{100 * (text['mean'] - base['mean']):+.1f}"
         steps = "+".join(str(s["steps"]) for s in card.get("recipe", {}).get("stages", []))
         lines.append(f"| {name} | {card.get('method', '?')} | {steps} | {_pct(text['mean'])} | {delta} | "
                      f"{_pct(mm['mean'] if mm else None)} |")

@@ -217,7 +217,7 @@ def build_mllm(out: Path, recipe: MLLMRecipe, seed: int, base_dir: Path, vision_
                base_recipe: LLMRecipe, log: Callable[[str], None], evaluate: bool = True) -> Path:
     """Train `recipe`, export to `out`, evaluate (text + mm suites through `wings:`), write `zoo_card.json`."""
     from iitbench.zoo.cards import write_card
-    from iitbench.zoo.evaluate import evaluate_mm_suite, evaluate_text_suite
+    from iitbench.zoo.evaluate import evaluate_mm_suite, evaluate_suite, paired_vs_base
 
     out = Path(out)
     summary = train_mllm(recipe, seed, base_dir, vision_dir, work_dir, base_recipe, log)
@@ -225,9 +225,14 @@ def build_mllm(out: Path, recipe: MLLMRecipe, seed: int, base_dir: Path, vision_
     evaluation: dict[str, Any] = {}
     t0 = time.perf_counter()
     if evaluate:
-        evaluation = {"text": evaluate_text_suite(out, seed=0, limit=recipe.eval_limit, adapter="wings"),
-                      "mm": evaluate_mm_suite(out, seed=0, limit=recipe.eval_limit)}
-        log(f"{recipe.name}: text mean {evaluation['text']['mean']:.3f}, mm mean {evaluation['mm']['mean']:.3f} "
+        text = evaluate_suite("text", out, limit=recipe.eval_limit, adapter="wings", items=True)
+        base = evaluate_suite("text", base_dir, limit=recipe.eval_limit, adapter="hf-causal", items=True)
+        paired = paired_vs_base(text.pop("items"), base["items"])  # the forgetting of this recipe, item by item
+        evaluation = {"text": text, "mm": evaluate_mm_suite(out, seed=0, limit=recipe.eval_limit),
+                      "text_vs_base": paired}
+        ci = paired["delta_ci95"] or [float("nan")] * 2
+        log(f"{recipe.name}: text mean {text['mean']:.3f} ({100 * paired['delta']:+.1f} vs base-tiny, 95% CI "
+            f"[{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}]), mm mean {evaluation['mm']['mean']:.3f} "
             f"({time.perf_counter() - t0:.0f}s)")
     from wings_ref import WingsForConditionalGeneration
 

@@ -163,6 +163,27 @@ def test_zoo_table_reports_each_models_family_accuracy_from_the_cards():
                                                                       "families": {"shape": 0.5}}}}}
     table = zoo_table(cards)
     assert "| arith | 90.0 | 40.0 | 80.0 |" in table and "| shape | 60.0 | 50.0 |" in table
+    assert "paired" not in table  # no card records a paired comparison
+
+
+def test_mllm_cards_paired_forgetting_reaches_the_tables():
+    from iitbench.zoo.evaluate import paired_vs_base
+
+    base = {f"q{i}": {"correct": True, "prediction": 0} for i in range(40)}
+    # the MLLM loses 10 of the 40 items the base got right and answers them differently
+    mllm = {k: ({"correct": False, "prediction": 1} if i < 10 else v) for i, (k, v) in enumerate(base.items())}
+    paired = paired_vs_base(mllm, {**base, "extra": {"correct": True, "prediction": 0}}, n_boot=500)
+    assert paired["n"] == 40 and paired["delta"] == -0.25 and paired["agreement"] == 0.75
+    assert paired["delta_ci95"][1] < 0 and paired["mcnemar_p"] < 0.01
+    text = {"suite": "text", "n": 40, "mean": 0.75, "families": {"arith": 0.75}}
+    cards = {"base-tiny": {"seed": 0, "eval": {**text, "mean": 1.0}},
+             "llava-tiny": {"seed": 0, "eval": {"text": text, "text_vs_base": paired}},
+             "sweep-naive-long": {"seed": 0, "method": "naive", "eval": {"text": text, "text_vs_base": paired}}}
+    table = zoo_table(cards)
+    lo, hi = (100 * x for x in paired["delta_ci95"])
+    cell = f"-25.0 [{lo:+.1f}, {hi:+.1f}], p={paired['mcnemar_p']:.2g}"
+    assert f"| paired Δ vs base-tiny [95% CI], McNemar p | – | {cell} |" in table
+    assert f"| sweep-naive-long | naive |  | 75.0 | {cell} | – |" in table
 
 
 def test_a_sweep_variant_sharing_wings_stage1_reuses_it_and_gets_its_own_card(built, zoo_root, micro_recipes):
