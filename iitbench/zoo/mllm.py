@@ -7,11 +7,10 @@ everything that decides the stage's weights (backbone cards, assembly, data, the
 stage (its `train_log.json` has the same config hash) is reused, so an interrupted build resumes at stage
 granularity and sweep variants that share a prefix of stages (e.g. the same WINGS stage 1) train it once.
 
-Timing probe (2026-11): see STEP_SECONDS. The probe ran on a *shared* 2-core machine (load ≈ 5), so wall time was
-meaningless; it measured CPU seconds per optimiser step (10 steps after 2 warm-up steps, full-size untrained base-tiny
-128/4/4 + siglip-tiny, batch 8, 2 threads, fp32, real MM_DATA batches: ~940 tokens/batch align, ~1,570 mix):
-naive projector-only 0.29, naive full 0.58, WINGS stage 1 0.64, WINGS stage 2 0.92 CPU s. Idle wall ≈ 0.55 x CPU
-(2 threads, imperfect scaling) gives STEP_SECONDS. The lead's quiet-machine build logs the real per-stage seconds.
+Timings (2026-11-29, the shipped build on 2 idle cores, batch 8, fp32, MM_DATA): projector-only warm-up 7.7 s /
+100 steps, naive full fine-tune 60 s / 600 steps, WINGS stage 1 11.6 s / 100, WINGS stage 2 93 s / 600, each
+including its fixed cost (load, tokenise, Trainer set-up); the text + mm suites evaluate in ~5 s (prefix-shared
+scoring). STEP_SECONDS and STAGE_OVERHEAD_SECONDS are these figures, for the sweep's estimate.
 """
 
 from __future__ import annotations
@@ -30,10 +29,9 @@ from iitbench.zoo.recipes import LLMRecipe, MLLMRecipe, StageRecipe, recipe_hash
 
 # Estimated idle 2-core wall seconds per optimiser step (batch 8) per stage kind, from the CPU-time probe above; the
 # recipe step counts and the sweep budget are planned with these.
-STEP_SECONDS = {"naive-projector": 0.16, "naive-full": 0.32, "wings-1": 0.35, "wings-2": 0.51}
-# Fixed cost of one stage (load the model, tokenise the data, build the Trainer, slow first steps): a 10-step smoke run
-# of both recipes on the full data took 16-48 s per stage on the loaded machine; ~15 s idle is the planning figure.
-STAGE_OVERHEAD_SECONDS = 15.0
+STEP_SECONDS = {"naive-projector": 0.05, "naive-full": 0.09, "wings-1": 0.09, "wings-2": 0.145}
+# Fixed cost of one stage (load the model, tokenise the data, build the Trainer): ~3 s idle.
+STAGE_OVERHEAD_SECONDS = 3.0
 ALIGN_FILE = "align.json"
 
 
@@ -201,6 +199,15 @@ def train_mllm(recipe: MLLMRecipe, seed: int, base_dir: Path, vision_dir: Path, 
             "tokenizer": tokenizer}
 
 
+def _portable_config(path: Path) -> None:
+    """Name the backbones by zoo name, not by the build machine's directories (shipped configs carry no local paths)."""
+    config = json.loads(path.read_text(encoding="utf-8"))
+    for key, name in (("text_config", "base-tiny"), ("vision_config", "siglip-tiny")):
+        if isinstance(config.get(key), dict) and "_name_or_path" in config[key]:
+            config[key]["_name_or_path"] = name
+    path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
 def export_model(final: Path, out: Path, tokenizer) -> None:
     """Copy the final stage's weights + config and write the tokenizer and processor files into `out`."""
     from wings_ref import WingsConfig
@@ -210,6 +217,7 @@ def export_model(final: Path, out: Path, tokenizer) -> None:
     for name in ("config.json", "generation_config.json", "model.safetensors"):
         if (final / name).is_file():
             shutil.copy2(final / name, out / name)
+    _portable_config(out / "config.json")
     WingsProcessor.from_config(tokenizer, WingsConfig.from_pretrained(final)).save_pretrained(out)
 
 

@@ -5,11 +5,12 @@ naive vs WINGS, which learners train (visual only, textual only, both), and trai
 uses the same multimodal data (MM_DATA) and seed as the shipped pair, and is built into `--out/<name>/` with its card
 (never into the shipped weights).
 
-Budget (documented estimate, 2 idle cores, from mllm.STEP_SECONDS + STAGE_OVERHEAD_SECONDS and EVAL_MINUTES): a
-standard-length naive variant ≈ 2.7 min, a WINGS one ≈ 3.8 min; the 13 variants below (4 naive + 6 WINGS at x1, one
-naive and one WINGS at x0.5 and at x2) sum to `estimate_minutes()` ≈ 46 min, under the 60-minute budget, before
-any reuse: stage dirs are keyed by the stage chain, so variants whose first stage equals wings-tiny's / llava-tiny's
-(all LR and learner variants but textual-only / no-learners) reuse it, and sweep-wings-split equals wings-tiny's chain.
+Budget (estimate from the shipped build's measured stage times, mllm.STEP_SECONDS, 2 idle cores): a standard-length
+naive variant ≈ 1.4 min, a WINGS one ≈ 2 min including its two suite evaluations; the 13 variants below (3 naive and
+6 WINGS at x1, one naive and one WINGS at x0.5 and at x2) sum to `estimate_minutes()` ≈ 24 min, under the 60-minute
+budget, before any reuse: stage dirs are keyed by the stage chain, so variants whose first stage equals wings-tiny's /
+llava-tiny's (all LR and learner variants but textual-only / no-learners) reuse it, sweep-naive-uniform-high equals
+llava-tiny's chain and sweep-wings-split equals wings-tiny's (only their evaluation runs).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import replace
 
 from iitbench.zoo.recipes import HIGH_LR, LLAVA_TINY, LOW_LR, WINGS_TINY, MLLMRecipe, StageRecipe
 
-EVAL_MINUTES = 0.6  # text + mm suites through `wings:` (700 items): 20-70 s in the loaded smoke run
+EVAL_MINUTES = 0.15  # text + mm suites through `wings:` (700 items) + base-tiny's text suite: ~5-10 s idle
 
 
 def _scaled(recipe: MLLMRecipe, name: str, factor: float) -> MLLMRecipe:

@@ -89,7 +89,10 @@ def test_micro_llava_and_wings_build_loadable_models_with_cards(built, zoo_root)
         card = json.loads((out[name] / CARD_FILE).read_text())
         assert card["recipe_hash"] == recipe_hash(recipe) and card["seed"] == 0
         assert [s["steps"] for s in card["stages"]] == [2, 2] and card["parameters"] > 0
-        assert set(card["eval"]) == {"text", "mm"} and card["eval"]["mm"]["n"] == 4
+        assert set(card["eval"]) == {"text", "mm", "text_vs_base"} and card["eval"]["mm"]["n"] == 4
+        paired = card["eval"]["text_vs_base"]  # the same items as the text suite, against the micro base
+        assert paired["n"] == card["eval"]["text"]["n"] and abs(paired["acc_a"] - card["eval"]["text"]["mean"]) < 1e-4
+        assert "items" not in card["eval"]["text"]
         assert 0 < card["data"]["text_only_share"] < 1
         adapter = load_model(f"wings:{out[name]}")
         assert adapter.model.config.use_learners == (name == "wings-tiny")
