@@ -19,8 +19,6 @@ takes one image per sample, so dialogues with more images are not applicable (ne
 
 from __future__ import annotations
 
-import json
-import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,10 +41,9 @@ from iitbench.models.protocol import (
     Message,
     stable_hash,
 )
+from iitbench.models.wings_checkpoint import cached_snapshot, is_official_layout
 
 MODES = ("clean", "official")
-HUB_ID = "AIDC-AI/Wings-Qwen1_5-8B"
-OFFICIAL_KEY_MARK = "vision_tower.vision_tower."  # the released layout nests the tower; wings_ref's does not
 # A fixed dialogue whose rendering identifies the prompt format in results.json (the template is code, not Jinja).
 _PROBE = ({"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "image"}, {"type": "text", "text": "b"}]},
           {"role": "assistant", "content": "c"}, {"role": "user", "content": "d"})
@@ -321,33 +318,3 @@ class WingsBaseAdapter(WingsAdapter):
                  batch_size: int = 8, max_length: int | None = None, prefix_sharing: bool = True):
         super().__init__(str(path) if path else cached_snapshot(), mode=mode, dtype=dtype, device=device,
                          batch_size=batch_size, max_length=max_length, prefix_sharing=prefix_sharing)
-
-
-def cached_snapshot() -> str:
-    """The local HF-cache snapshot of the released weights (never downloads); a one-line ModelError without one."""
-    try:
-        from huggingface_hub import snapshot_download
-
-        return snapshot_download(HUB_ID, local_files_only=True)
-    except Exception:  # noqa: BLE001 - LocalEntryNotFoundError, offline mode, missing package: same fix
-        where = "the hub is offline" if hc.hub_offline() else "they are not in the local HF cache"
-        raise ModelError(f"wings-base: no weights for {HUB_ID} ({where}); download them with `huggingface-cli "
-                         f"download {HUB_ID}` or pass --model-args path=DIR") from None
-
-
-def is_official_layout(directory: Path) -> bool:
-    """Whether a checkpoint uses the released key names (read from the index json or the safetensors headers)."""
-    return any(OFFICIAL_KEY_MARK in key for key in checkpoint_keys(directory))
-
-
-def checkpoint_keys(directory: Path) -> list[str]:
-    keys: list[str] = []
-    for index in sorted(directory.glob("*.safetensors.index.json")):
-        keys.extend(json.loads(index.read_text(encoding="utf-8")).get("weight_map", {}))
-    if keys:
-        return keys
-    for shard in sorted(directory.glob("*.safetensors")):
-        with open(shard, "rb") as f:  # header: 8-byte little-endian length, then a JSON object keyed by tensor name
-            (size,) = struct.unpack("<Q", f.read(8))
-            keys.extend(k for k in json.loads(f.read(size)) if k != "__metadata__")
-    return keys
