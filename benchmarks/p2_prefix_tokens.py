@@ -6,6 +6,10 @@ one-sequence-per-candidate path). Prints tokens forwarded / tokens unique for ea
 4), the wall times, and checks the two runs' predictions are identical and log-likelihoods within 1e-5.
 
     .venv/bin/python benchmarks/p2_prefix_tokens.py [--limit 20] [--candidates letter|text] [--batch-size 8]
+    .venv/bin/python benchmarks/p2_prefix_tokens.py --model wings-tiny --candidates text   # images included
+
+`--model SPEC` runs any adapter with a `prefix_sharing` argument instead (e.g. `wings-tiny`, `hf:DIR`): then the
+image dialogues are scored too.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ def main() -> None:
     ap.add_argument("--candidates", default="letter", choices=["letter", "text"])
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--model", default=None, help="adapter spec (default: hf-causal on the benchmark Qwen2)")
     args = ap.parse_args()
     import torch
 
@@ -42,13 +47,13 @@ def main() -> None:
                            prompt_format=PromptFormat.for_candidates(args.candidates))
     print(f"iit suite, {args.limit} items/config, candidates {args.candidates}, load average {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as tmp:
-        path = make_bench_model(Path(tmp) / "model")
+        spec = args.model or f"hf-causal:{make_bench_model(Path(tmp) / 'model')}"
         runs = {}
         for sharing in (True, False):
             model_args = {"dtype": "float32", "prefix_sharing": sharing, "batch_size": args.batch_size}
-            adapter = load_model(f"hf-causal:{path}", model_args)
+            adapter = load_model(spec, model_args)
             t0 = time.perf_counter()
-            out = run_dataset(adapter, dataset, settings, Path(tmp) / f"run-{sharing}", model_spec=f"hf-causal:{path}",
+            out = run_dataset(adapter, dataset, settings, Path(tmp) / f"run-{sharing}", model_spec=spec,
                               model_args=model_args, progress=False)
             wall = time.perf_counter() - t0
             d = adapter.describe()
@@ -59,7 +64,7 @@ def main() -> None:
         ok = [r for r in runs[True] if r["status"] == "ok"]
         same = [a["prediction"] for a in runs[True]] == [b["prediction"] for b in runs[False]]
         diff = max(abs(x - y) for a, b in zip(runs[True], runs[False]) for x, y in zip(a["loglik"], b["loglik"]))
-        print(f"{len(ok)} scored turns (others n/a: images); predictions identical: {same}; max |loglik diff| "
+        print(f"{len(ok)} of {len(runs[True])} turns scored (n/a: images for a text-only model); predictions identical: {same}; max |loglik diff| "
               f"{diff:.2e}; goal: shared ratio <= {GOAL}")
 
 
