@@ -222,16 +222,20 @@ class HFCausalAdapter(hc.WeightsIdentity, Adapter):
 
     def score_text(self, requests: Sequence[TextScoreRequest]) -> list[TextScoreResult]:
         seqs: list[ScoreSeq] = []
-        for req in requests:
-            context = req.context.rstrip()  # lm-eval moves all trailing whitespace into the continuation
-            continuation = req.context[len(context):] + req.continuation
+        # lm-eval moves all trailing whitespace into the continuation
+        split = [(r.context.rstrip(), r.context[len(r.context.rstrip()):] + r.continuation) for r in requests]
+        # One batched tokenizer call for each distinct context and context + continuation: the choices of a
+        # question share their context, and per-string calls cost a fifth of a small model's scoring time.
+        texts = sorted({c for c, _ in split if c} | {c + k for c, k in split if c})
+        encoded = dict(zip(texts, self._encode_raw(texts)))
+        for req, (context, continuation) in zip(requests, split):
             if not context:
                 cont = self.tokenizer(continuation, add_special_tokens=False)["input_ids"]
                 start = self._context_fallback()
                 seq = (ScoreSeq(ids=(start, *cont), cont_start=1) if not cont or cont[0] != start
                        else ScoreSeq(ids=tuple(cont), cont_start=1))
             else:
-                context_ids, full = self._encode_raw([context, context + continuation])
+                context_ids, full = encoded[context], encoded[context + continuation]
                 seq = ScoreSeq(ids=tuple(full), cont_start=split_point(context_ids, full))
                 if seq.cont_start == 0:
                     seq = ScoreSeq(ids=(self._context_fallback(),) + seq.ids, cont_start=1)
