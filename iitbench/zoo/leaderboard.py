@@ -64,18 +64,33 @@ def _sweep_table(cards: Mapping[str, Mapping[str, Any]]) -> list[str]:
         return []
     lines = ["", "## Sweep", "", "Paired Δ: the variant minus base-tiny on the same text items, paired bootstrap 95% CI, "
              "McNemar's exact p.", "",
-             "| variant | method | steps | text mean | vs base-tiny (paired Δ [95% CI], p) | mm mean |",
-             "|---|---|---:|---:|---|---:|"]
+             "| variant | method | steps | LLM LR | text mean | vs base-tiny (paired Δ [95% CI], p) | mm mean |",
+             "|---|---|---:|---:|---:|---|---:|"]
     for name in rows:
         card = cards[name]
         text, mm = _suite(card, "text"), _suite(card, "mm")
         delta = _paired(card)
         if delta == "–" and base is not None:  # an older card: the unpaired difference of means
             delta = f"{100 * (text['mean'] - base['mean']):+.1f}"
-        steps = "+".join(str(s["steps"]) for s in card.get("recipe", {}).get("stages", []))
-        lines.append(f"| {name} | {card.get('method', '?')} | {steps} | {_pct(text['mean'])} | {delta} | "
+        stages = card.get("recipe", {}).get("stages", [])
+        steps = "+".join(str(s["steps"]) for s in stages)
+        lr = stages[-1].get("lr_llm") if stages else None  # the last stage's: the one that can make it forget
+        lr = "frozen" if stages and "llm" not in (stages[-1].get("train") or ("llm",)) else (lr or "–")
+        lines.append(f"| {name} | {card.get('method', '?')} | {steps} | {lr} | {_pct(text['mean'])} | {delta} | "
                      f"{_pct(mm['mean'] if mm else None)} |")
     return lines
+
+
+def _summary(cards: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """One sentence per MLLM: its paired text change vs base-tiny and its visual accuracy (from the cards)."""
+    lines = []
+    for name in MLLMS:
+        card = cards.get(name, {})
+        mm = _suite(card, "mm")
+        if _paired(card) != "–" and mm:
+            lines.append(f"- **{name}** ({card.get('method', '?')}): text vs base-tiny {_paired(card)} (points); "
+                         f"visual {_pct(mm['mean'])}%.")
+    return ["## Summary", "", *lines, ""] if lines else []
 
 
 def zoo_table(cards: Mapping[str, Mapping[str, Any]]) -> str:
@@ -84,7 +99,7 @@ def zoo_table(cards: Mapping[str, Mapping[str, Any]]) -> str:
     lines = ["# Zoo leaderboard", "",
              "Accuracy (%) on IIT-synth test-split suites (4 options, chance 25%), from each model's zoo_card.json. "
              f"Build seed(s): {', '.join(seeds) or '–'}. One seed: differences under ~5 points on a mean are noise "
-             "(reference/toy_training.md).", "",
+             "(reference/toy_training.md).", "", *_summary(cards),
              "## Text suite (forgetting)", "", *_family_table(cards, MAIN, "text"), "",
              "## Visual (mm suite)", "", *_family_table(cards, MLLMS, "mm"), *_sweep_table(cards)]
     return "\n".join(lines) + "\n"

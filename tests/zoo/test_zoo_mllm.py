@@ -186,7 +186,7 @@ def test_mllm_cards_paired_forgetting_reaches_the_tables():
     lo, hi = (100 * x for x in paired["delta_ci95"])
     cell = f"-25.0 [{lo:+.1f}, {hi:+.1f}], p={paired['mcnemar_p']:.2g}"
     assert f"| paired Δ vs base-tiny [95% CI], McNemar p | – | {cell} |" in table
-    assert f"| sweep-naive-long | naive |  | 75.0 | {cell} | – |" in table
+    assert f"| sweep-naive-long | naive |  | – | 75.0 | {cell} | – |" in table
 
 
 def test_a_sweep_variant_sharing_wings_stage1_reuses_it_and_gets_its_own_card(built, zoo_root, micro_recipes):
