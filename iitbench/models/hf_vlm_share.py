@@ -34,8 +34,8 @@ from iitbench.models.prefix_share import (
     PrefixGroup,
     TokenTally,
     _cache_kwarg,
-    _score,
     count_unique,
+    gather_chunk,
     plan_groups,
     supports_prefix_sharing,
 )
@@ -170,14 +170,7 @@ def score_shared_vlm(model: Any, processor: Any, rows: Sequence[Row], seqs: Sequ
         mask, last, tail, cache = _prefix_pass(model, batch, max(g.keep for g in chunk), device)
         pairs = [(g, i) for g, grp in enumerate(chunk) for i in grp.members if len(seqs[i].ids) - len(grp.prefix) >= 2]
         suffix = _suffix_pass(model, seqs, pairs, chunk, mask, last, cache, pad_id, device) if pairs else None
-        where = {i: r for r, (_, i) in enumerate(pairs)}
-        for g, grp in enumerate(chunk):
-            for i in grp.members:
-                out[i] = _score(seqs[i], len(grp.prefix), tail[g],
-                                suffix[where[i]] if i in where else None)  # type: ignore[index]
-        if tally is not None:
-            tally.forwarded += sum(len(g.prefix) for g in chunk)
-            tally.forwarded += sum(len(seqs[i].ids) - 1 - len(chunk[g].prefix) for g, i in pairs)
+        gather_chunk(out, seqs, chunk, pairs, tail, suffix, tally)
     if naive:
         for i, score in zip(naive, forward_scores(model, processor, [rows[i] for i in naive], batch_size, device)):
             out[i] = score

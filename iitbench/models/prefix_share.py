@@ -181,6 +181,20 @@ def _score(seq: ScoreSeq, n_prefix: int, tail: torch.Tensor, suffix: torch.Tenso
     return SeqScore(loglik=float(torch.stack(lps).double().sum()), n_tokens=len(lps), is_greedy=all(hits))
 
 
+def gather_chunk(out: list, seqs: Sequence[ScoreSeq], chunk: Sequence[PrefixGroup], rows: Sequence[tuple[int, int]],
+                 tail: torch.Tensor, suffix: torch.Tensor | None, tally: TokenTally | None) -> None:
+    """Fill `out[i]` for every member of a chunk of groups from its prefix-pass tail (`tail[g]`) and, for the
+    (group row, sequence) pairs in `rows`, its suffix-pass row; count the tokens both passes read."""
+    where = {i: r for r, (_, i) in enumerate(rows)}
+    for g, grp in enumerate(chunk):
+        for i in grp.members:
+            out[i] = _score(seqs[i], len(grp.prefix), tail[g],
+                            suffix[where[i]] if i in where else None)  # type: ignore[index]
+    if tally is not None:
+        tally.forwarded += sum(len(g.prefix) for g in chunk)
+        tally.forwarded += sum(len(seqs[i].ids) - 1 - len(chunk[g].prefix) for g, i in rows)
+
+
 @torch.inference_mode()
 def score_shared(model: Any, seqs: Sequence[ScoreSeq], groups: Sequence[Hashable], batch_size: int, pad_id: int,
                  device: Any, tally: TokenTally | None = None,
@@ -206,14 +220,7 @@ def score_shared(model: Any, seqs: Sequence[ScoreSeq], groups: Sequence[Hashable
         rows = [(g, i) for g, grp in enumerate(chunk) for i in grp.members
                 if len(seqs[i].ids) - len(grp.prefix) >= 2]
         suffix = _suffix_pass(model, seqs, rows, chunk, mask, cache, pad_id, device) if rows else None
-        where = {i: r for r, (_, i) in enumerate(rows)}
-        for g, grp in enumerate(chunk):
-            for i in grp.members:
-                out[i] = _score(seqs[i], len(grp.prefix), tail[g],
-                                suffix[where[i]] if i in where else None)  # type: ignore[index]
-        if tally is not None:
-            tally.forwarded += sum(len(g.prefix) for g in chunk)
-            tally.forwarded += sum(len(seqs[i].ids) - 1 - len(chunk[g].prefix) for g, i in rows)
+        gather_chunk(out, seqs, chunk, rows, tail, suffix, tally)
     if tally is not None:
         tally.unique += count_unique(seqs, groups)
     return out  # type: ignore[return-value]
