@@ -7,7 +7,7 @@ exist): every sweep variant's text mean, its change vs base-tiny, and its mm mea
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,15 +93,30 @@ def _summary(cards: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return ["## Summary", "", *lines, ""] if lines else []
 
 
-def zoo_table(cards: Mapping[str, Mapping[str, Any]]) -> str:
-    """Markdown for the given cards (name -> card dict)."""
-    seeds = sorted({str(c.get("seed")) for c in cards.values()})
+def _seed_table(cards: Mapping[str, Mapping[str, Any]], replicates: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The headline MLLMs retrained with other training seeds (same data and backbones), next to the shipped ones."""
+    runs = [c for c in (*(cards[n] for n in MLLMS if n in cards), *replicates) if c.get("name") in MLLMS]
+    if not replicates or not runs:
+        return []
+    lines = ["", "## Training seeds", "", "The MLLM stages retrained with other seeds on the same data and backbones.", "",
+             "| model | seed | text | vs base-tiny (paired Δ [95% CI], p) | visual |", "|---|---:|---:|---|---:|"]
+    for c in sorted(runs, key=lambda c: (c["name"], c.get("seed", 0))):
+        text, mm = _suite(c, "text"), _suite(c, "mm")
+        lines.append(f"| {c['name']} | {c.get('seed')} | {_pct(text['mean'] if text else None)} | {_paired(c)} | "
+                     f"{_pct(mm['mean'] if mm else None)} |")
+    return lines
+
+
+def zoo_table(cards: Mapping[str, Mapping[str, Any]], replicates: Sequence[Mapping[str, Any]] = ()) -> str:
+    """Markdown for the given cards (name -> card dict); `replicates`: cards of the same models at other seeds."""
+    seeds = sorted({str(c.get("seed")) for c in (*cards.values(), *replicates)})
     lines = ["# Zoo leaderboard", "",
              "Accuracy (%) on IIT-synth test-split suites (4 options, chance 25%), from each model's zoo_card.json. "
-             f"Build seed(s): {', '.join(seeds) or '–'}. One seed: differences under ~5 points on a mean are noise "
-             "(reference/toy_training.md).", "", *_summary(cards),
+             f"Build seed(s): {', '.join(seeds) or '–'}. Within one seed, differences under ~5 points on a mean are "
+             "noise (reference/toy_training.md).", "", *_summary(cards),
              "## Text suite (forgetting)", "", *_family_table(cards, MAIN, "text"), "",
-             "## Visual (mm suite)", "", *_family_table(cards, MLLMS, "mm"), *_sweep_table(cards)]
+             "## Visual (mm suite)", "", *_family_table(cards, MLLMS, "mm"), *_seed_table(cards, replicates),
+             *_sweep_table(cards)]
     return "\n".join(lines) + "\n"
 
 
@@ -111,14 +126,18 @@ def read_cards(out_dir: Path) -> dict[str, dict[str, Any]]:
 
 
 def write_leaderboard(path: Path, *card_dirs: Path) -> Path:
-    """Write the table from the cards under `card_dirs` (later dirs add sweep variants; first wins on a name)."""
+    """Write the table from the cards under `card_dirs` (later dirs add sweep variants; first wins on a name, and a
+    later card of the same model with another seed is listed as a seed replicate)."""
     cards: dict[str, dict[str, Any]] = {}
+    replicates: list[dict[str, Any]] = []
     for d in card_dirs:
         for name, card in read_cards(d).items():
+            if name in cards and card.get("seed") != cards[name].get("seed"):
+                replicates.append(card)
             cards.setdefault(name, card)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(zoo_table(cards), encoding="utf-8")
+    path.write_text(zoo_table(cards, replicates), encoding="utf-8")
     return path
 
 

@@ -219,3 +219,19 @@ def test_new_token_scan_uses_the_corpus_recorded_in_base_tinys_card(zoo_root):
 
     assert base_corpus_recipe(zoo_root / "base-tiny", LLMRecipe(), seed=5) == base_llm.micro_recipe()
     assert base_corpus_recipe(zoo_root / "missing", LLMRecipe(), seed=5).corpus.seed == 5
+
+
+def test_leaderboard_lists_other_training_seeds_of_the_headline_mllms(tmp_path):
+    from iitbench.zoo.leaderboard import write_leaderboard
+
+    def card(name: str, seed: int, mean: float) -> dict:
+        text = {"suite": "text", "n": 10, "mean": mean, "families": {"arith": mean}}
+        return {"name": name, "seed": seed, "eval": {"text": text, "mm": {"n": 5, "mean": 0.5, "families": {}}}}
+
+    for root, seed, mean in ((tmp_path / "shipped", 0, 0.4), (tmp_path / "seed1", 1, 0.3)):
+        (root / "llava-tiny").mkdir(parents=True)
+        (root / "llava-tiny" / CARD_FILE).write_text(json.dumps(card("llava-tiny", seed, mean)))
+    table = write_leaderboard(tmp_path / "zoo.md", tmp_path / "shipped", tmp_path / "seed1").read_text()
+    assert "Build seed(s): 0, 1." in table and "## Training seeds" in table
+    assert "| llava-tiny | 0 | 40.0 |" in table and "| llava-tiny | 1 | 30.0 |" in table
+    assert "| arith | 40.0 |" in table  # the main tables keep the first (shipped) card
