@@ -56,7 +56,7 @@ class LLMRecipe:
     max_position_embeddings: int = 1024  # the eval window; training sequences are `seq_len`
     seq_len: int = 256
     batch_size: int = 16
-    steps: int = 3000
+    steps: int = 2200  # ≈ 11 min on 2 cores; 3,000 steps gave 56.6% vs 51.7% here, 1,200 steps 37.4%
     learning_rate: float = 2e-3
     min_lr_ratio: float = 0.1
     warmup_steps: int = 50
