@@ -124,11 +124,11 @@ class MLLMRecipe:
         return self.method == "wings"
 
 
-# Step counts: 600 stage-2 steps x 8 ≈ 1.9 epochs of the 2,400 records. A seed-0 trial of this data (2026-11-29)
-# against the shipped base-tiny (text 56.6%): naive text 40.9% (−15.7) / visual 58.0%, WINGS text 60.9% (+4.3) /
-# visual 56.0%; with 250 steps and the replay-heavy earlier mix the naive recipe had lost only 2 points. Timings
-# (2 cores): naive ≈ 0.15-0.18 s per stage-2 step, WINGS ≈ 0.25-0.28 s (mllm.STEP_SECONDS), so the two MLLMs train in
-# ≈ 5 min and evaluate in ≈ 1 min; base-tiny (≈ 15 min) dominates the zoo's build time.
+# Step counts: 600 stage-2 steps x 8 ≈ 1.9 epochs of the 2,400 records. Measured (2026-11-29, seed 0) against the
+# shipped base-tiny (2,200 steps, text 51.7%): naive text 40.3% (−11.4) / visual 53.4%, WINGS 54.3% (+2.6) / 50.6%;
+# against a 3,000-step base-tiny (56.6%): −15.7 / +4.3. With 250 steps and the replay-heavy earlier mix the naive
+# recipe had lost only 2 points. Timings (2 idle cores): llava-tiny 83 s, wings-tiny 132 s including evaluation
+# (mllm.STEP_SECONDS); base-tiny's 11 min dominates the zoo's build time.
 ALIGN_STEPS, TUNE_STEPS = 100, 600
 HIGH_LR, LOW_LR = 1e-3, 5e-5
 
