@@ -3,7 +3,8 @@ into `out_dir/<name>/`.
 
 Deterministic by seed on one machine; one log line per stage with its timing; stages whose card matches their recipe
 hash are skipped (resume). The shipped weights are this function's output with `out_dir = iitbench.zoo.WEIGHTS_DIR`
-(about 2 + 7 + 7 minutes on 2 idle CPU cores); `leaderboards/zoo.md` is written from the cards.
+(on 2 idle CPU cores: tokenizer 7 s, siglip-tiny ≈ 3-5 min, base-tiny 11 min, llava-tiny 1.4 min, wings-tiny 2.2 min);
+`leaderboards/zoo.md` is written from the cards.
 """
 
 from __future__ import annotations
