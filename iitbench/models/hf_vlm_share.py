@@ -33,10 +33,10 @@ from iitbench.models.hf_vlm_batch import Row, aligned_keys, collate, forward_sco
 from iitbench.models.prefix_share import (
     PrefixGroup,
     TokenTally,
-    _cache_kwarg,
     count_unique,
     gather_chunk,
     plan_groups,
+    suffix_pass,
     supports_prefix_sharing,
 )
 
@@ -124,28 +124,6 @@ def _prefix_pass(model: Any, batch: dict[str, Any], keep: int, device: Any):
     return batch["attention_mask"], positions[..., -1], tail, cache
 
 
-def _suffix_pass(model: Any, seqs: Sequence[ScoreSeq], rows: list[tuple[int, int]], chunk: Sequence[PrefixGroup],
-                 mask: torch.Tensor, last: torch.Tensor, cache: Any, pad_id: int, device: Any) -> torch.Tensor:
-    """Log-probs (n_rows, width, vocab) of each (group row, sequence) running `ids[L:-1]` over its group's cache."""
-    if not hasattr(cache, "batch_select_indices"):
-        raise ModelError(f"{type(model).__name__} returns no batch-selectable KV cache; pass --model-args "
-                         f"prefix_sharing=false")
-    width = max(len(seqs[i].ids) - 1 - len(chunk[g].prefix) for g, i in rows)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    suffix_mask = torch.zeros((len(rows), width), dtype=mask.dtype)
-    for r, (g, i) in enumerate(rows):
-        part = seqs[i].ids[len(chunk[g].prefix):-1]
-        ids[r, :len(part)] = torch.tensor(part, dtype=torch.long)
-        suffix_mask[r, :len(part)] = 1
-    select = torch.tensor([g for g, _ in rows], dtype=torch.long)
-    positions = last[..., select, None] + torch.arange(1, width + 1)  # (rows, width) or (3, rows, width)
-    cache.batch_select_indices(select.to(device))  # one cache row per candidate (in place; the cache is ours)
-    full_mask = torch.cat([mask[select], suffix_mask], dim=1)
-    out = model(input_ids=ids.to(device), attention_mask=full_mask.to(device), position_ids=positions.to(device),
-                use_cache=True, **{_cache_kwarg(model): cache})
-    return torch.log_softmax(out.logits.float(), dim=-1)
-
-
 @torch.inference_mode()
 def score_shared_vlm(model: Any, processor: Any, rows: Sequence[Row], seqs: Sequence[ScoreSeq],
                      groups: Sequence[Hashable], batch_size: int, pad_id: int, device: Any,
@@ -169,7 +147,7 @@ def score_shared_vlm(model: Any, processor: Any, rows: Sequence[Row], seqs: Sequ
         batch = _prefix_batch(processor, [rows[g.members[0]] for g in chunk], chunk, pad_id)
         mask, last, tail, cache = _prefix_pass(model, batch, max(g.keep for g in chunk), device)
         pairs = [(g, i) for g, grp in enumerate(chunk) for i in grp.members if len(seqs[i].ids) - len(grp.prefix) >= 2]
-        suffix = _suffix_pass(model, seqs, pairs, chunk, mask, last, cache, pad_id, device) if pairs else None
+        suffix = suffix_pass(model, seqs, pairs, chunk, mask, last, cache, pad_id, device) if pairs else None
         gather_chunk(out, seqs, chunk, pairs, tail, suffix, tally)
     if naive:
         for i, score in zip(naive, forward_scores(model, processor, [rows[i] for i in naive], batch_size, device)):

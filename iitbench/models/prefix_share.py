@@ -109,7 +109,8 @@ def count_unique(seqs: Sequence[ScoreSeq], groups: Sequence[Hashable]) -> int:
 
 def _prefix_pass(model: Any, chunk: list[PrefixGroup], pad_id: int, device: Any, slim: bool,
                  extra: dict[str, Any] | None = None):
-    """Left-padded prefixes with their true positions; log-probs of the last `max keep` positions (B, K, V).
+    """Left-padded prefixes with their true positions: (mask, last position per row, log-probs of the last `max keep`
+    positions (B, K, V), cache).
     `extra`: more inputs of this pass only (an image model's pixel values: its image tokens are in the prefixes)."""
     width = max(len(g.prefix) for g in chunk)
     ids = torch.full((len(chunk), width), pad_id, dtype=torch.long)
@@ -124,7 +125,7 @@ def _prefix_pass(model: Any, chunk: list[PrefixGroup], pad_id: int, device: Any,
                 use_cache=True, **kwargs, **(extra or {}))
     tail = torch.log_softmax(out.logits[:, -keep:].float(), dim=-1)
     cache = getattr(out, "cache", None)  # transformers >= 5.x names it `cache`; earlier `past_key_values`
-    return mask, tail, cache if cache is not None else getattr(out, "past_key_values", None)
+    return mask, positions[:, -1], tail, cache if cache is not None else getattr(out, "past_key_values", None)
 
 
 def supports_prefix_sharing(model: Any) -> bool:
@@ -144,28 +145,26 @@ def _cache_kwarg(model: Any) -> str:
     return "cache" if "cache" in params else "past_key_values"
 
 
-def _suffix_pass(model: Any, seqs: Sequence[ScoreSeq], rows: list[tuple[int, int]], chunk: list[PrefixGroup],
-                 mask: torch.Tensor, cache: Any, pad_id: int, device: Any) -> torch.Tensor:
-    """Log-probs (n_rows, width, vocab) of each (group row, sequence) running `ids[L:-1]` over its group's cache."""
+def suffix_pass(model: Any, seqs: Sequence[ScoreSeq], rows: Sequence[tuple[int, int]], chunk: Sequence[PrefixGroup],
+                mask: torch.Tensor, last: torch.Tensor, cache: Any, pad_id: int, device: Any) -> torch.Tensor:
+    """Log-probs (n_rows, width, vocab) of each (group row, sequence) running `ids[L:-1]` over its group's cache.
+    `last`: each prefix row's last position, (groups,) or (3, groups) for M-RoPE; the suffix continues from it."""
     if not hasattr(cache, "batch_select_indices"):
         raise ModelError(f"{type(model).__name__} returns no batch-selectable KV cache; pass --model-args "
                          f"prefix_sharing=false")
     width = max(len(seqs[i].ids) - 1 - len(chunk[g].prefix) for g, i in rows)
     ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    suffix_mask = torch.zeros((len(rows), width), dtype=torch.long)
-    positions = torch.zeros((len(rows), width), dtype=torch.long)
+    suffix_mask = torch.zeros((len(rows), width), dtype=mask.dtype)
     for r, (g, i) in enumerate(rows):
-        n_prefix = len(chunk[g].prefix)
-        part = seqs[i].ids[n_prefix:-1]
+        part = seqs[i].ids[len(chunk[g].prefix):-1]
         ids[r, :len(part)] = torch.tensor(part, dtype=torch.long)
         suffix_mask[r, :len(part)] = 1
-        positions[r] = n_prefix + torch.arange(width)
     select = torch.tensor([g for g, _ in rows], dtype=torch.long)
+    positions = last[..., select, None] + torch.arange(1, width + 1)  # (rows, width) or (3, rows, width)
     cache.batch_select_indices(select.to(device))  # one cache row per candidate (in place; the cache is ours)
     full_mask = torch.cat([mask[select], suffix_mask], dim=1)
-    cache_arg = {_cache_kwarg(model): cache}
     out = model(input_ids=ids.to(device), attention_mask=full_mask.to(device), position_ids=positions.to(device),
-                use_cache=True, **cache_arg)
+                use_cache=True, **{_cache_kwarg(model): cache})
     return torch.log_softmax(out.logits.float(), dim=-1)
 
 
@@ -216,10 +215,10 @@ def score_shared(model: Any, seqs: Sequence[ScoreSeq], groups: Sequence[Hashable
     for start in range(0, len(order), step):
         chunk = [plan[g] for g in order[start:start + step]]
         extra = prefix_inputs(chunk) if prefix_inputs is not None else None
-        mask, tail, cache = _prefix_pass(model, chunk, pad_id, device, slim, extra)
+        mask, last, tail, cache = _prefix_pass(model, chunk, pad_id, device, slim, extra)
         rows = [(g, i) for g, grp in enumerate(chunk) for i in grp.members
                 if len(seqs[i].ids) - len(grp.prefix) >= 2]
-        suffix = _suffix_pass(model, seqs, rows, chunk, mask, cache, pad_id, device) if rows else None
+        suffix = suffix_pass(model, seqs, rows, chunk, mask, last, cache, pad_id, device) if rows else None
         gather_chunk(out, seqs, chunk, rows, tail, suffix, tally)
     if tally is not None:
         tally.unique += count_unique(seqs, groups)
