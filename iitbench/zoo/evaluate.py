@@ -2,8 +2,8 @@
 `iitbench.runner.run_dataset`.
 
 Per-family accuracy comes from the run's samples (each item's scored turn carries its synth family as `subject`).
-`evaluate_suite(..., items=True)` also returns each item's correctness and prediction (`items`), which
-`paired_vs_base` turns into the paired forgetting statistics an MLLM card records against base-tiny.
+`evaluate_suite(..., items=True)` also returns the run's sample records (`records`), which `paired_vs_base` pairs
+with base-tiny's through `metrics.forgetting.paired_forgetting` (what `iitbench forgetting` reports) for MLLM cards.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ def evaluate_mm_suite(model_dir: Path, seed: int = 0, run_dir: Path | None = Non
 
 def evaluate_suite(suite: str, model_dir: Path, seed: int = 0, run_dir: Path | None = None, limit: int | None = None,
                    batch_size: int = 32, adapter: str = "hf-causal", items: bool = False) -> dict[str, Any]:
-    """Run a built-in suite with the real runner and summarise accuracy per synth family (and, with `items`, each
-    item's {"correct", "prediction"})."""
+    """Run a built-in suite with the real runner and summarise accuracy per synth family (and, with `items`, the
+    run's sample records under "records")."""
     from iitbench.build.suites import ensure_suite
     from iitbench.data.manifest import load_dataset_dir
     from iitbench.models import load_model
@@ -59,19 +59,16 @@ def evaluate_suite(suite: str, model_dir: Path, seed: int = 0, run_dir: Path | N
     mean = round(sum(sum(v) for v in hits.values()) / n, 4) if n else float("nan")
     summary = {"suite": suite, "suite_seed": seed, "n": n, "mean": mean, "families": families, "chance": 0.25}
     if items:
-        summary["items"] = {r["id"]: {"correct": bool(r["correct"]), "prediction": r["prediction"]} for r in records}
+        summary["records"] = records
     return summary
 
 
-def paired_vs_base(mllm_items: dict[str, dict], base_items: dict[str, dict], n_boot: int = 2000) -> dict[str, Any]:
-    """MLLM - base on the items both scored: delta, paired bootstrap 95% CI, McNemar p, agreement (as `forgetting`)."""
-    from iitbench.metrics.paired import compare_paired
+def paired_vs_base(mllm_records: list[dict], base_records: list[dict], n_boot: int = 2000) -> dict[str, Any]:
+    """MLLM - base over the items both scored (delta, paired bootstrap 95% CI, McNemar p, agreement), as
+    `iitbench forgetting` computes it."""
+    from iitbench.metrics.forgetting import paired_forgetting
 
-    ids = sorted(set(mllm_items) & set(base_items))
-    cmp = compare_paired([mllm_items[i]["correct"] for i in ids], [base_items[i]["correct"] for i in ids],
-                         [mllm_items[i]["prediction"] for i in ids], [base_items[i]["prediction"] for i in ids],
-                         n_boot=n_boot, seed=0)
-    return cmp.to_json()
+    return paired_forgetting(mllm_records, base_records, n_boot=n_boot, seed=0)["overall"]
 
 
 __all__ = ["evaluate_mm_suite", "evaluate_suite", "evaluate_text_suite", "paired_vs_base"]

@@ -27,8 +27,8 @@ from typing import Any
 from iitbench.zoo.assemble import AssembleSpec, assemble_wings
 from iitbench.zoo.recipes import LLMRecipe, MLLMRecipe, StageRecipe, recipe_hash
 
-# Estimated idle 2-core wall seconds per optimiser step (batch 8) per stage kind, from the CPU-time probe above; the
-# recipe step counts and the sweep budget are planned with these.
+# Idle 2-core wall seconds per optimiser step (batch 8) per stage kind, from the build timings above; the sweep's
+# budget estimate uses these.
 STEP_SECONDS = {"naive-projector": 0.05, "naive-full": 0.09, "wings-1": 0.09, "wings-2": 0.145}
 # Fixed cost of one stage (load the model, tokenise the data, build the Trainer): ~3 s idle.
 STAGE_OVERHEAD_SECONDS = 3.0
@@ -235,7 +235,7 @@ def build_mllm(out: Path, recipe: MLLMRecipe, seed: int, base_dir: Path, vision_
     if evaluate:
         text = evaluate_suite("text", out, limit=recipe.eval_limit, adapter="wings", items=True)
         base = evaluate_suite("text", base_dir, limit=recipe.eval_limit, adapter="hf-causal", items=True)
-        paired = paired_vs_base(text.pop("items"), base["items"])  # the forgetting of this recipe, item by item
+        paired = paired_vs_base(text.pop("records"), base["records"])  # this recipe's forgetting, item by item
         evaluation = {"text": text, "mm": evaluate_mm_suite(out, seed=0, limit=recipe.eval_limit),
                       "text_vs_base": paired}
         ci = paired["delta_ci95"] or [float("nan")] * 2

@@ -92,7 +92,7 @@ def test_micro_llava_and_wings_build_loadable_models_with_cards(built, zoo_root)
         assert set(card["eval"]) == {"text", "mm", "text_vs_base"} and card["eval"]["mm"]["n"] == 4
         paired = card["eval"]["text_vs_base"]  # the same items as the text suite, against the micro base
         assert paired["n"] == card["eval"]["text"]["n"] and abs(paired["acc_a"] - card["eval"]["text"]["mean"]) < 1e-4
-        assert "items" not in card["eval"]["text"]
+        assert not {"items", "records"} & set(card["eval"]["text"])  # per-item data stays out of the card
         assert 0 < card["data"]["text_only_share"] < 1
         adapter = load_model(f"wings:{out[name]}")
         assert adapter.model.config.use_learners == (name == "wings-tiny")
@@ -172,10 +172,14 @@ def test_zoo_table_reports_each_models_family_accuracy_from_the_cards():
 def test_mllm_cards_paired_forgetting_reaches_the_tables():
     from iitbench.zoo.evaluate import paired_vs_base
 
-    base = {f"q{i}": {"correct": True, "prediction": 0} for i in range(40)}
+    def rec(item: str, correct: bool, prediction: int) -> dict:
+        return {"id": item, "turn": 0, "scored": True, "status": "ok", "source": "synth.arith", "correct": correct,
+                "prediction": prediction}
+
+    base = [rec(f"q{i}", True, 0) for i in range(40)]
     # the MLLM loses 10 of the 40 items the base got right and answers them differently
-    mllm = {k: ({"correct": False, "prediction": 1} if i < 10 else v) for i, (k, v) in enumerate(base.items())}
-    paired = paired_vs_base(mllm, {**base, "extra": {"correct": True, "prediction": 0}}, n_boot=500)
+    mllm = [rec(r["id"], False, 1) if i < 10 else r for i, r in enumerate(base)]
+    paired = paired_vs_base(mllm, [*base, rec("extra", True, 0)], n_boot=500)
     assert paired["n"] == 40 and paired["delta"] == -0.25 and paired["agreement"] == 0.75
     assert paired["delta_ci95"][1] < 0 and paired["mcnemar_p"] < 0.01
     text = {"suite": "text", "n": 40, "mean": 0.75, "families": {"arith": 0.75}}
