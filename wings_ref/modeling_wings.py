@@ -61,6 +61,10 @@ BACKBONES = {
     "llama": (LlamaDecoderLayer, LlamaRMSNorm, LlamaRotaryEmbedding),
 }
 ROUTER_HEAD_CHUNK = 4  # heads per step when summing attention probabilities: memory O(chunk·L²), not O(H·L²)
+OFFICIAL_NO_CONTINUATION = (
+    "official mode cannot extend a cached sequence that has an image: the released textual-learner mask lets earlier "
+    "tokens see text added later, so the released decoding re-runs the whole sequence at every step (generate() does "
+    "the same by itself); call the model with use_cache=False on the whole sequence, or use mode='clean'")
 
 
 def rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
@@ -110,6 +114,21 @@ class LoRRA(nn.Module):
         return self.o_proj(out)  # no identity term on the output projection
 
 
+class RouterLinear(nn.Linear):
+    """The router's Linear(width, 2) (official key `reweight_module.linear`). Its input axis indexes key positions,
+    so its forward gathers instead of multiplying: `key_positions` [B, K] -> the weight's columns there, [B, K, 2];
+    `projected` [B, q, 2] -> projected + bias. The weights are read only inside forward, so device hooks
+    (accelerate's CPU/disk offload, which loads a module's weights around its own forward) see every use."""
+
+    def forward(self, key_positions: torch.Tensor | None = None, projected: torch.Tensor | None = None):
+        if projected is not None:
+            return projected + self.bias
+        if int(key_positions.max()) >= self.in_features:
+            raise ValueError(f"sequence position {int(key_positions.max())} exceeds the router width "
+                             f"{self.in_features}")
+        return self.weight.t()[key_positions]
+
+
 class Router(nn.Module):
     """Per-token (w_vis, w_txt) = softmax(SiLU(Linear(Σ_heads attention probs))) over the 2 learners.
 
@@ -119,37 +138,38 @@ class Router(nn.Module):
 
     def __init__(self, width: int):
         super().__init__()
-        self.linear = nn.Linear(width, 2)
+        self.linear = RouterLinear(width, 2)
 
-    def columns(self, key_positions: torch.Tensor) -> torch.Tensor:
-        """The weight's columns at every key's true position, [B, K, 2] (values of the fused router attention)."""
-        width = self.linear.in_features
-        if int(key_positions.max()) >= width:
-            raise ValueError(f"sequence position {int(key_positions.max())} exceeds the router width {width}")
-        return self.linear.weight.t()[key_positions]
-
-    def project(self, summed_probs: torch.Tensor, key_positions: torch.Tensor) -> torch.Tensor:
-        """Σ_k probs[b, q, k] · W[:, pos(k)], [B, q, 2], from explicit head-summed probabilities (no bias)."""
-        return torch.einsum("blk,bko->blo", summed_probs, self.columns(key_positions).to(summed_probs.dtype))
-
-    def weights(self, projected: torch.Tensor) -> torch.Tensor:
-        """(w_vis, w_txt) from the projected input (explicit `project` or the fused attention's extra channels)."""
-        return F.silu(projected + self.linear.bias).softmax(-1)
-
-    def forward(self, summed_probs: torch.Tensor, key_positions: torch.Tensor) -> torch.Tensor:
-        return self.weights(self.project(summed_probs, key_positions))
+    def forward(self, summed_probs: torch.Tensor | None = None, key_positions: torch.Tensor | None = None,
+                projected: torch.Tensor | None = None) -> torch.Tensor:
+        """Three calls, one concept:
+        - `key_positions` [B, K] alone: the weight's columns at those positions, [B, K, 2] (the values of the
+          fused router attention, fused_router.py);
+        - `projected` [B, q, 2] = Σ_k probs·W[:, pos(k)] (no bias): the per-token weights, [B, q, 2];
+        - `summed_probs` [B, q, k] with `key_positions`: both steps, from explicit head-summed probabilities.
+        """
+        if projected is None:
+            columns = self.linear(key_positions=key_positions)
+            if summed_probs is None:
+                return columns
+            projected = torch.einsum("blk,bko->blo", summed_probs, columns.to(summed_probs.dtype))
+        return F.silu(self.linear(projected=projected)).softmax(-1)
 
 
 # ------------------------------------------------------------------------------------- per-sequence learner inputs
+_PER_SAMPLE = ("visual_source", "visual_valid", "text_source", "text_positions", "text_slots", "text_valid",
+               "has_image")
+
+
 @dataclass
 class LearnerMemory:
     """Key/value sources of the learners for one batch of sequences, kept on the KV cache (`WingsCache`).
 
     visual_*: projector outputs gathered per sample ([B, Mv, ...], `visual_valid` marks real slots).
-    text_*:   layer-0 input embeddings of the textual learner's keys ([B, K, ...]): at prefill only the valid text
-              keys (not padding, not image, not the system prompt of an image sample), gathered per sample in order
-              and padded to the batch max, so the learner costs O(q_len·K_text), not O(q_len·L); each cached
-              step appends its new tokens. `text_valid` marks real keys, `text_positions` their true positions.
+    text_*:   layer-0 input embeddings of the textual learner's keys ([B, K, ...]): at prefill only the text keys of
+              the mode's rule (`WingsModel.text_keys`), gathered per sample in order and padded to the batch max,
+              so the learner costs O(q_len·K_text), not O(q_len·L); each cached step appends its new tokens.
+              `text_valid` marks real keys, `text_positions` their true positions, `text_slots` their cache slots.
     kv:       per (layer, learner) projected keys/values, extended with new tokens only (only when `persistent`).
     """
 
@@ -159,15 +179,17 @@ class LearnerMemory:
     text_source: torch.Tensor
     text_rope: tuple[torch.Tensor, torch.Tensor]
     text_positions: torch.Tensor
+    text_slots: torch.Tensor
     text_valid: torch.Tensor
     has_image: torch.Tensor
     persistent: bool
     kv: dict = field(default_factory=dict)
 
-    def append_text(self, source, rope_pair, positions, valid) -> None:
+    def append_text(self, source, rope_pair, positions, slots, valid) -> None:
         self.text_source = torch.cat([self.text_source, source], 1)
         self.text_rope = tuple(torch.cat([a, b], 1) for a, b in zip(self.text_rope, rope_pair))
         self.text_positions = torch.cat([self.text_positions, positions], 1)
+        self.text_slots = torch.cat([self.text_slots, slots], 1)
         self.text_valid = torch.cat([self.text_valid, valid], 1)
 
     def keys_values(self, layer_idx: int, name: str, learner: LoRRA):
@@ -188,16 +210,36 @@ class LearnerMemory:
 
     def select_rows(self, indices: torch.Tensor) -> None:
         """Keep rows `indices` (repeats allowed) of every per-sample tensor, in place, as the KV cache does."""
-        for name in ("visual_source", "visual_valid", "text_source", "text_positions", "text_valid", "has_image"):
+        indices = indices.to(self.has_image.device)
+        for name in _PER_SAMPLE:
             setattr(self, name, getattr(self, name)[indices])
         self.visual_rope = tuple(t[indices] for t in self.visual_rope)
         self.text_rope = tuple(t[indices] for t in self.text_rope)
-        self.kv = {key: (k[indices], v[indices]) for key, (k, v) in self.kv.items()}
+        self.kv = {key: (k[indices.to(k.device)], v[indices.to(v.device)]) for key, (k, v) in self.kv.items()}
+
+    def crop(self, length: int) -> None:
+        """Forget the text keys of cache slots >= `length` (the KV cache was cropped to `length` slots)."""
+        self.text_valid = self.text_valid & (self.text_slots < length)
+        keep = int(self.text_valid.any(0).nonzero().max()) + 1 if self.text_valid.any() else 1
+        for name in ("text_source", "text_positions", "text_slots", "text_valid"):
+            setattr(self, name, getattr(self, name)[:, :keep])
+        self.text_rope = tuple(t[:, :keep] for t in self.text_rope)
+        self.kv = {key: (k[:, :, :keep], v[:, :, :keep]) if key[1] == "textual" else (k, v)
+                   for key, (k, v) in self.kv.items()}
+
+    def to(self, device, non_blocking: bool = False) -> LearnerMemory:
+        """A view on `device` for a decoder layer placed there (model split over devices); `kv` is shared, so what
+        the layer projects stays cached."""
+        moved = {name: getattr(self, name).to(device, non_blocking=non_blocking) for name in _PER_SAMPLE}
+        return LearnerMemory(**moved, visual_rope=tuple(t.to(device) for t in self.visual_rope),
+                             text_rope=tuple(t.to(device) for t in self.text_rope), persistent=self.persistent,
+                             kv=self.kv)
 
 
 class WingsCache(DynamicCache):
     """The KV cache WingsModel makes when none is given: it also holds the learner memory (`wings_memory`), whose
-    rows follow the cache's when rows are selected (one cached dialogue expanded to one row per candidate)."""
+    rows and text keys follow the cache through row selection (one dialogue expanded to one row per candidate), beam
+    reordering, repetition and cropping (assisted decoding)."""
 
     wings_memory: LearnerMemory | None = None
 
@@ -205,6 +247,22 @@ class WingsCache(DynamicCache):
         super().batch_select_indices(indices)
         if self.wings_memory is not None:
             self.wings_memory.select_rows(indices)
+
+    def reorder_cache(self, beam_idx: torch.LongTensor) -> None:
+        super().reorder_cache(beam_idx)
+        if self.wings_memory is not None:
+            self.wings_memory.select_rows(beam_idx)
+
+    def batch_repeat_interleave(self, repeats: int) -> None:
+        super().batch_repeat_interleave(repeats)
+        if self.wings_memory is not None:
+            rows = self.wings_memory.has_image.shape[0]
+            self.wings_memory.select_rows(torch.arange(rows).repeat_interleave(repeats))
+
+    def crop(self, tokens_to_remove: int) -> None:
+        super().crop(tokens_to_remove)
+        if self.wings_memory is not None:
+            self.wings_memory.crop(self.get_seq_length())
 
 
 @dataclass
@@ -221,17 +279,30 @@ class LayerInputs:
     fused_config: PreTrainedConfig | None = None  # backbone config with the fused router attention (routed only)
     fused_mask: torch.Tensor | None = None  # the main mask built by that implementation's mask function
 
+    def to(self, device, non_blocking: bool = False) -> LayerInputs:
+        """The same inputs on `device` (a layer placed on another device by a `device_map`)."""
+        def move(t):
+            return t.to(device, non_blocking=non_blocking) if isinstance(t, torch.Tensor) else t
+
+        return LayerInputs(
+            memory=None if self.memory is None else self.memory.to(device, non_blocking),
+            main_allowed=move(self.main_allowed), key_positions=move(self.key_positions),
+            visual_allowed=move(self.visual_allowed), text_allowed=move(self.text_allowed),
+            want_probs=self.want_probs, routed=self.routed, fused_config=self.fused_config,
+            fused_mask=move(self.fused_mask))
+
 
 def gather_slots(embeds: torch.Tensor, positions: torch.Tensor, keep: torch.Tensor):
     """The rows of embeds/positions where keep [B, L] is true, in order, per sample, padded to the batch max.
 
-    Returns (source [B, M, H], positions [B, M], valid [B, M]); M >= 1 so a batch with no such row still has a
-    (fully masked) slot.
+    Returns (source [B, M, H], positions [B, M], slots [B, M] (column indices), valid [B, M]); M >= 1 so a batch
+    with no such row still has a (fully masked) slot.
     """
     count = keep.sum(1)
     order = torch.argsort((~keep).to(torch.int8), dim=1, stable=True)[:, : max(int(count.max()), 1)]
     source = embeds.gather(1, order.unsqueeze(-1).expand(-1, -1, embeds.shape[-1]))
-    return source, positions.gather(1, order), torch.arange(order.shape[1], device=order.device) < count[:, None]
+    valid = torch.arange(order.shape[1], device=order.device) < count[:, None]
+    return source, positions.gather(1, order), order, valid
 
 
 # ------------------------------------------------------------------------------------------------- decoder layer
@@ -255,11 +326,13 @@ class WingsDecoderLayer(GradientCheckpointingLayer):
     def forward(self, hidden_states, attention_mask, position_embeddings, layer_inputs: LayerInputs,
                 cache: Cache | None = None, **kwargs):
         li = layer_inputs
+        if li.main_allowed.device != hidden_states.device:  # this layer sits on another device (device_map)
+            li = li.to(hidden_states.device)
         normed = self.input_layernorm(hidden_states)
         routed = self.has_learners and li.routed
         probs = router_input = weights = None
         if routed and li.fused_config is not None:  # router input from the main attention call (fused_router.py)
-            columns = self.reweight_module.columns(li.key_positions)
+            columns = self.reweight_module(key_positions=li.key_positions)
             with attention_config(self.self_attn, li.fused_config):
                 attn_out, router_input = self.self_attn(
                     hidden_states=normed, attention_mask=li.fused_mask, position_embeddings=position_embeddings,
@@ -271,7 +344,8 @@ class WingsDecoderLayer(GradientCheckpointingLayer):
             if routed or li.want_probs:  # explicit path: diagnostics / LAWS need the probabilities themselves
                 probs = self.head_summed_attention(normed, position_embeddings, cache, li.main_allowed)
             if routed:
-                router_input = self.reweight_module.project(probs, li.key_positions)
+                columns = self.reweight_module(key_positions=li.key_positions).to(probs.dtype)
+                router_input = torch.einsum("blk,bko->blo", probs, columns)
         h = hidden_states + attn_out
         if self.has_learners and li.memory is not None:
             delta, weights = self.learner_delta(h, router_input, position_embeddings, li)
@@ -292,7 +366,7 @@ class WingsDecoderLayer(GradientCheckpointingLayer):
             return d_txt, None
         k, v = memory.keys_values(self.layer_idx, "visual", self.attn_pool)
         d_vis = self.attn_pool(h, k, v, li.visual_allowed, cos, sin)
-        weights = self.reweight_module.weights(router_input)  # [B, L, 2]
+        weights = self.reweight_module(projected=router_input)  # [B, L, 2]
         text_only = torch.tensor([0.0, 1.0], dtype=weights.dtype, device=weights.device)
         weights = torch.where(memory.has_image[:, None, None], weights, text_only)
         mixed = weights[..., :1] * d_vis + weights[..., 1:] * d_txt
@@ -398,12 +472,32 @@ class WingsModel(WingsPreTrainedModel):
             embeds = embeds.masked_scatter(is_image.unsqueeze(-1), features.reshape(-1, features.shape[-1]))
         return embeds, is_image
 
+    def text_keys(self, is_image, positions, valid) -> torch.Tensor:
+        """Which prefill positions are textual-learner keys, [B, L] bool.
+
+        clean: the text — not the image, not the first `system_prompt_len` (S) positions of an image sample.
+        official: the released rule (AIDC-AI/Wings, `WingsQwen2ForCausalLM.forward`) on each sample alone: with its
+        image at positions [b, e) the keys are [S, b) ∪ [e, L); with the image at b = 0, or no image, every position
+        (for b = 0 the image tokens and the system prompt too). The released code takes one image per sample.
+        """
+        system, has_image = self.config.system_prompt_len, is_image.any(1)
+        if self.config.mode != "official":
+            return valid & ~is_image & ~(has_image[:, None] & (positions < system))
+        counts, per_image = is_image.sum(1), self.config.image_seq_length
+        if bool((counts > per_image).any()):
+            row = int((counts > per_image).nonzero()[0, 0])
+            raise ValueError(f"official mode takes one image per sample, as the released WINGS code does (sample {row} "
+                             f"has {int(counts[row]) // per_image}); use mode='clean' for several images")
+        begin = torch.where(is_image, positions, positions.shape[1]).amin(1, keepdim=True)
+        end = torch.where(is_image, positions + 1, 0).amax(1, keepdim=True)
+        keep = ((positions >= system) & (positions < begin)) | (positions >= end)
+        return valid & (keep | (begin == 0) | ~has_image[:, None])
+
     def build_memory(self, embeds, is_image, positions, valid, persistent) -> LearnerMemory:
-        """Learner sources at prefill: the image slots and the valid text keys, each gathered per sample."""
-        has_image = is_image.any(1)
-        in_system_prompt = has_image[:, None] & (positions < self.config.system_prompt_len)
-        visual_source, visual_positions, visual_valid = gather_slots(embeds, positions, is_image)
-        text_source, text_positions, text_valid = gather_slots(embeds, positions, valid & ~is_image & ~in_system_prompt)
+        """Learner sources at prefill: the image slots and the textual keys (`text_keys`), each gathered per sample."""
+        visual_source, visual_positions, _, visual_valid = gather_slots(embeds, positions, is_image)
+        text_source, text_positions, text_slots, text_valid = gather_slots(
+            embeds, positions, self.text_keys(is_image, positions, valid))
         return LearnerMemory(
             visual_source=visual_source,
             visual_rope=self.rotary_emb(visual_source, visual_positions),
@@ -411,8 +505,9 @@ class WingsModel(WingsPreTrainedModel):
             text_source=text_source,
             text_rope=self.rotary_emb(text_source, text_positions),
             text_positions=text_positions,
+            text_slots=text_slots,
             text_valid=text_valid,
-            has_image=has_image,
+            has_image=is_image.any(1),
             persistent=persistent,
         )
 
@@ -464,7 +559,10 @@ class WingsModel(WingsPreTrainedModel):
             else:
                 if is_image.any():
                     raise ValueError("images can only be given at the first (prefill) forward of a cached sequence")
-                memory.append_text(embeds, position_embeddings, position_ids, valid_keys[:, -q_len:])
+                if self.config.mode == "official" and bool(memory.has_image.any()):
+                    raise ValueError(OFFICIAL_NO_CONTINUATION)
+                memory.append_text(embeds, position_embeddings, position_ids, slots[past:].expand(batch, -1),
+                                   valid_keys[:, -q_len:])
             visual_allowed, text_allowed = self.learner_masks(memory, position_ids)
         want_probs = output_head_summed_attentions or head_summed_callback is not None
         layer_inputs = LayerInputs(memory, main_allowed, key_positions, visual_allowed, text_allowed, want_probs,
@@ -507,6 +605,32 @@ class WingsForConditionalGeneration(WingsPreTrainedModel, GenerationMixin):
 
     def get_input_embeddings(self):
         return self.model.embed_tokens
+
+    def reruns_each_step(self, input_ids: torch.Tensor | None) -> bool:
+        """Official mode with an image: a cache would go stale (OFFICIAL_NO_CONTINUATION), so generation re-runs
+        the whole sequence at every step, as the released code does. Text-only batches keep the exact KV cache."""
+        return (self.config.mode == "official" and self.config.use_learners and input_ids is not None
+                and bool((input_ids == self.config.image_token_id).any()))
+
+    def generate(self, inputs=None, generation_config=None, **kwargs):
+        """GenerationMixin.generate; official mode with an image decodes without a KV cache (`reruns_each_step`)."""
+        if self.reruns_each_step(inputs if inputs is not None else kwargs.get("input_ids")):
+            kwargs["use_cache"] = False
+        return super().generate(inputs, generation_config=generation_config, **kwargs)
+
+    def _expand_inputs_for_generation(self, expand_size=1, is_encoder_decoder=False, input_ids=None, **model_kwargs):
+        """Beams / several sequences per prompt: each sample's own images go with each of its copies (the default
+        repeats every image in place, which misorders the images of a sample that has two or more)."""
+        pixel_values = model_kwargs.pop("pixel_values", None)
+        if pixel_values is not None and expand_size > 1 and input_ids is not None:
+            per_row = (input_ids == self.config.image_token_id).sum(1) // self.config.image_seq_length
+            chunks = pixel_values.split(per_row.tolist())
+            pixel_values = torch.cat([chunk for chunk in chunks for _ in range(expand_size)])
+        input_ids, model_kwargs = super()._expand_inputs_for_generation(expand_size, is_encoder_decoder, input_ids,
+                                                                        **model_kwargs)
+        if pixel_values is not None:
+            model_kwargs["pixel_values"] = pixel_values
+        return input_ids, model_kwargs
 
     def set_input_embeddings(self, value):
         self.model.embed_tokens = value
