@@ -5,6 +5,10 @@ Random bf16 weights (sdpa attention) with the released shapes (Qwen1.5-7B + 26-l
 measured and freed first, then WINGS, in one process, so both figures come from the same card.
   prefill : forward without cache on text-only and on image (729 tokens) inputs; tokens/s = batch*seq/median time
   generate: image prompt, greedy decoding with the KV cache; decode tokens/s = --new-tokens / (time(1+N new) - time(1 new))
+  official: WINGS in official mode, image prompt: the released decoding re-runs the whole sequence at every step
+            (--official-tokens new tokens; no baseline row: the baseline caches in both modes)
+  train   : one stage-2 step without the optimizer (forward + backward on every weight but the vision tower, gradient
+            checkpointing, labels = inputs), image input of --train-seq tokens
 Memory: weights (allocated after build) and peak allocated per measure. Needs CUDA; on a machine without one it says
 so and exits 1. `--smoke` runs the same code on CPU at toy size (to check the script, not to measure).
 
@@ -129,6 +133,31 @@ class Bench:
         assert out.shape[1] == ids.shape[1] + n, "generation stopped early"
         return statistics.median(times)
 
+    def train_step(self, model, ids, pixels) -> float:
+        """Median time of forward + backward (stage-2 trainables, gradient checkpointing); no optimizer state."""
+        for name, p in model.named_parameters():
+            p.requires_grad_(not name.startswith("model.vision_tower."))
+        model.activation_checkpointing_enable()
+        model.train()
+        times = []
+        for i in range(self.args.repeats + 1):
+            t0 = time.perf_counter()
+            model(input_ids=ids, pixel_values=pixels, labels=ids, use_cache=False).loss.backward()
+            model.zero_grad(set_to_none=True)
+            self.sync()
+            if i:  # the first step warms up
+                times.append(time.perf_counter() - t0)
+        model.eval()
+        model.activation_checkpointing_disable()
+        return statistics.median(times)
+
+    def decode(self, model, config, label: str, n: int) -> Measure:
+        ids, pixels = self.inputs(config, self.args.prompt_len, True)
+        t_first = self.generate(model, ids, pixels, 1)  # prefill + 1 token, through the same generate() code
+        self.reset_peak()
+        t_total = self.generate(model, ids, pixels, 1 + n)
+        return Measure(f"{label} ({n} tok)", t_total - t_first, self.args.batch * n, self.peak())
+
     def measure(self, config: WingsConfig) -> tuple[float | None, list[Measure]]:
         model = self.build(config)
         weights = self.allocated()
@@ -137,11 +166,18 @@ class Bench:
             ids, pixels = self.inputs(config, self.args.seq, image)
             self.reset_peak()
             rows.append(Measure(label, self.prefill(model, ids, pixels), batch * ids.shape[1], self.peak()))
-        ids, pixels = self.inputs(config, self.args.prompt_len, True)
-        t_first = self.generate(model, ids, pixels, 1)  # prefill + 1 token, through the same generate() code
+        rows.append(self.decode(model, config, "decode", self.args.new_tokens))
+        if config.use_learners:  # the released decoding: no cache with an image
+            model.config.mode = "official"
+            for layer in model.model.layers:
+                layer.official = True
+            rows.append(self.decode(model, config, "decode official", self.args.official_tokens))
+            model.config.mode = "clean"
+            for layer in model.model.layers:
+                layer.official = False
+        ids, pixels = self.inputs(config, self.args.train_seq, True)
         self.reset_peak()
-        t_total = self.generate(model, ids, pixels, 1 + self.args.new_tokens)
-        rows.append(Measure(f"decode ({self.args.new_tokens} tok)", t_total - t_first, batch * self.args.new_tokens,
+        rows.append(Measure("train step fwd+bwd", self.train_step(model, ids, pixels), batch * ids.shape[1],
                             self.peak()))
         del model
         gc.collect()
@@ -151,7 +187,8 @@ class Bench:
 
 
 def fmt(x: float | None, spec: str) -> str:
-    return "n/a" if x is None else format(x, spec)
+    width = spec.split(".")[0]
+    return format("n/a", f">{width}") if x is None else format(x, spec)
 
 
 def main() -> None:
@@ -160,12 +197,15 @@ def main() -> None:
     ap.add_argument("--prompt-len", type=int, default=800, help="image prompt length for generation")
     ap.add_argument("--new-tokens", type=int, default=128)
     ap.add_argument("--batch", type=int, default=1)
+    ap.add_argument("--official-tokens", type=int, default=32, help="new tokens of the official-mode decode")
+    ap.add_argument("--train-seq", type=int, default=2048, help="train-step input length (released: 2048)")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--smoke", action="store_true", help="toy size on CPU, fp32: checks the script, measures nothing")
     args = ap.parse_args()
     if args.smoke:
         device, dtype, make = torch.device("cpu"), torch.float32, smoke_config
         args.seq, args.prompt_len, args.new_tokens, args.repeats = 128, 80, 4, 1
+        args.official_tokens, args.train_seq = 4, 128
     elif not torch.cuda.is_available():
         print("wings_gpu.py: no CUDA device (torch.cuda.is_available() is False); run it on a GPU machine, "
               "or pass --smoke to check the script on CPU at toy size")
@@ -181,9 +221,12 @@ def main() -> None:
     print(f"weights GiB: baseline {fmt(w_base, '.2f')}, WINGS {fmt(w_wings, '.2f')}")
     print(f"{'measure':22s} {'base tok/s':>11s} {'WINGS tok/s':>12s} {'time ratio':>10s} "
           f"{'base peak GiB':>14s} {'WINGS peak GiB':>15s}")
-    for b, w in zip(base_rows, wings_rows):
-        print(f"{b.name:22s} {b.tokens_per_s:11.1f} {w.tokens_per_s:12.1f} {w.seconds / b.seconds:9.3f}x "
-              f"{fmt(b.peak_gib, '14.2f')} {fmt(w.peak_gib, '15.2f')}")
+    base_by_name = {b.name: b for b in base_rows}
+    for w in wings_rows:
+        b = base_by_name.get(w.name)
+        ratio = f"{w.seconds / b.seconds:9.3f}x" if b else f"{'n/a':>10s}"
+        print(f"{w.name:22s} {fmt(b and b.tokens_per_s, '11.1f')} {w.tokens_per_s:12.1f} {ratio} "
+              f"{fmt(b and b.peak_gib, '14.2f')} {fmt(w.peak_gib, '15.2f')}")
 
 
 if __name__ == "__main__":

@@ -12,10 +12,13 @@ probabilities (summed over heads) into per-token (w_vis, w_txt). Text-only sampl
 Δtxt added with weight 1.
 
 Modes (config.mode):
-  clean    : textual-learner mask = true-position causal (query at position p sees text keys at positions <= p).
-  official : the released code's quirks that its weights were trained with: the textual mask compares the key's *rank
-             in the gathered text-key list* with the query position, and image samples add the mixed learner output
-             twice (2·w_vis·Δv + 2·w_txt·Δt). Text-only samples are the same in both modes.
+  clean    : textual keys = the text (not the image, not the system prompt of an image sample); mask = true-position
+             causal (a query at position p sees text keys at positions <= p); KV-cached generation.
+  official : the released code's rules that its weights were trained with, as it runs one sample alone: its
+             textual keys (`WingsModel.text_keys`), a mask comparing the key's *rank in that key list* with the query
+             position, image samples adding the mixed learner output twice (2·w_vis·Δv + 2·w_txt·Δt), one image per
+             sample. The rank mask lets earlier tokens see later text, so generation with an image re-runs the whole
+             sequence at every step, as the released decoding does. Text-only samples are the same in both modes.
 Both modes: the visual learner sees every image key of its sample (no causal mask); padding keys are masked in both
 learners and in the router; a query that may see no key at all gets a zero learner output.
 
@@ -616,6 +619,12 @@ class WingsForConditionalGeneration(WingsPreTrainedModel, GenerationMixin):
         """GenerationMixin.generate; official mode with an image decodes without a KV cache (`reruns_each_step`)."""
         if self.reruns_each_step(inputs if inputs is not None else kwargs.get("input_ids")):
             kwargs["use_cache"] = False
+        elif kwargs.get("cache") is None and kwargs.get("past_key_values") is None:
+            kwargs["cache"] = WingsCache(config=self.config.text_config)  # its learner memory follows beam reorders
+        placeholder = self.config.image_token_id  # never generated: a placeholder without pixels breaks the next step
+        if (getattr(generation_config or self.generation_config, "suppress_tokens", None) is None
+                and placeholder < self.config.text_config.vocab_size):
+            kwargs.setdefault("suppress_tokens", [placeholder])
         return super().generate(inputs, generation_config=generation_config, **kwargs)
 
     def _expand_inputs_for_generation(self, expand_size=1, is_encoder_decoder=False, input_ids=None, **model_kwargs):

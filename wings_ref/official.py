@@ -17,19 +17,37 @@ Key mapping (official -> wings_ref):
     ...vision_model.encoder.layers.I.*, I >= kept             ignored (the official tower drops its last layer)
     *.rotary_emb.inv_freq, *.position_ids                     ignored (buffers recomputed from the config)
 
-Modes (both load the same weights; `WingsConfig.mode` records the choice and `save_pretrained` keeps it):
+Modes (both load the same weights; `WingsConfig.mode` records the choice and `save_pretrained` keeps it). The
+reference semantics of `official` is the released code (AIDC-AI/Wings, `modeling_wings_qwen2.py` / `base_module.py`)
+run on each sample alone, with batch size 1 as its inference does:
 
-| behaviour                         | official (released code, as trained)          | clean (paper)                    |
-|-----------------------------------|-----------------------------------------------|----------------------------------|
-| textual-learner mask              | key's rank in the gathered text-key list <=   | key's true position <= query's   |
-|                                   | query position (image samples see ~T+S keys   | position (causal)                |
-|                                   | "ahead")                                      |                                  |
-| image samples: learner mix        | h += 2·(w_vis·Δv + w_txt·Δt)                  | h += w_vis·Δv + w_txt·Δt         |
-| text-only samples                 | textual learner only, weight 1                | same                             |
-| vision tower                      | 26 of 27 SigLIP layers, last kept layer's     | same weights and features (=     |
-|                                   | output, no post_layernorm                     | paper's second-to-last layer)    |
-| generation                        | the official code re-runs the full sequence;  | KV cache                         |
-|                                   | wings_ref caches, with identical outputs      |                                  |
+| behaviour                  | official (released code, as trained)                   | clean (paper)                     |
+|----------------------------|--------------------------------------------------------|-----------------------------------|
+| textual-learner keys       | image at [b, e), b > 0: positions [S, b) ∪ [e, L);     | the text: not the image, not the  |
+|                            | image at b = 0 or no image: every position (for b = 0  | first S positions of an image     |
+|                            | the image and system prompt too)                       | sample                            |
+| textual-learner mask       | key's rank in that key list <= query position (image   | key's true position <= query's    |
+|                            | samples see ~T+S keys "ahead")                         | position (causal)                 |
+| image samples: learner mix | h += 2·(w_vis·Δv + w_txt·Δt)                           | h += w_vis·Δv + w_txt·Δt          |
+| text-only samples          | textual learner only, weight 1                         | same                              |
+| images per sample          | one (more: ValueError, as the released code cannot)    | any number                        |
+| vision tower               | 26 of 27 SigLIP layers, last kept layer's output, no   | same weights and features (=      |
+|                            | post_layernorm                                         | paper's second-to-last layer)     |
+| generation with an image   | the whole sequence re-run at every step, as the        | KV cache; the learner memory      |
+|                            | released decoding (its forward returns no cache; the   | follows beam reordering and       |
+|                            | rank mask lets earlier tokens see later text, so a     | cropping                          |
+|                            | cache would go stale); extending a cached image        |                                   |
+|                            | sequence is refused                                    |                                   |
+| generation, text only      | KV cache (exact: rank = position)                      | KV cache                          |
+| padded batches             | each sample as alone (the released code's own padded   | each sample as alone              |
+|                            | batches are not: a shorter sample's zero padding       |                                   |
+|                            | enters its textual keys, its last query rows are fully |                                   |
+|                            | masked, and its `padding_length` branch adds the       |                                   |
+|                            | visual term once instead of twice)                     |                                   |
+
+Both modes never generate the image placeholder id (a placeholder without pixels would break the next step).
+Placement: without `device_map` the model is built on one device after a memory check; with it, transformers and
+accelerate spread it over GPUs, CPU memory and disk (placement.py).
 
 Licence: the released weights derive from Qwen1.5-7B-Chat (Tongyi Qianwen licence agreement; its terms, including the
 commercial-use conditions, apply to the LLM weights) and SigLIP-so400m-patch14-384 (Apache-2.0); the WINGS code is
@@ -40,6 +58,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +69,7 @@ from transformers.initialization import no_init_weights
 from .configuration_wings import _SO400M, WingsConfig
 from .errors import CheckpointError, name_some
 from .modeling_wings import WingsForConditionalGeneration
+from .placement import check_device_map, check_fits, weight_bytes
 from .shards import ShardSet, find_shards, iter_shards
 
 logger = logging.getLogger(__name__)
@@ -189,9 +209,15 @@ def _check_keys(model_shapes: dict, mapped: dict, shards: ShardSet, config: Wing
 def read_official(directory: str | Path, mode: str = "official", dtype: torch.dtype | None = None,
                   device: str | torch.device = "cpu", *, allow_pickle: bool = False,
                   vision_config: dict | None = None, vision_layers_kept: int | None = None,
-                  **overrides) -> OfficialLoad:
+                  device_map: str | dict | None = None, max_memory: dict | None = None,
+                  offload_folder: str | Path | None = None, **overrides) -> OfficialLoad:
     """Load an official-layout directory; `overrides` are WingsConfig fields (learner_rank=..., image_token_id=...)
-    that take precedence over the defaults and the inferred values, and are then checked against the weights."""
+    that take precedence over the defaults and the inferred values, and are then checked against the weights.
+
+    Without `device_map` the model is built on `device` after a memory check (one-line `CheckpointError` when the
+    weights cannot fit). With `device_map` ("auto", "balanced", "sequential" or a {module: device} dict; with
+    `max_memory` / `offload_folder` as in transformers) the weights go where accelerate places them, over GPUs,
+    CPU memory and disk; see placement.py."""
     directory = Path(directory)
     shards = find_shards(directory, allow_pickle)
     config_path = directory / "config.json"
@@ -212,6 +238,11 @@ def read_official(directory: str | Path, mode: str = "official", dtype: torch.dt
     if dtype is None:  # keep the checkpoint's floating dtype (bf16 for the release)
         dtype = next((i.dtype for i in shards.tensors.values() if i.dtype is not None and i.dtype.is_floating_point),
                      torch.float32)
+    report = LoadReport(tuple(p.name for p in shards.files), ignored, inferred)
+    if device_map is not None:
+        model = _load_dispatched(shards, config, dtype, device_map, max_memory, offload_folder)
+        return OfficialLoad(model, report)
+    check_fits(weight_bytes((math.prod(s) for s in model_shapes.values()), dtype), device, dtype, str(directory))
     with no_init_weights(), torch.device(device):  # every weight is overwritten below
         model = WingsForConditionalGeneration._from_config(config, dtype=dtype)
     state = model.state_dict()
@@ -225,10 +256,34 @@ def read_official(directory: str | Path, mode: str = "official", dtype: torch.dt
                     state[mapped[key]].copy_(tensor)
             del tensors
     model.eval()
-    report = LoadReport(tuple(p.name for p in shards.files), ignored, inferred)
     for key, why in sorted(ignored.items()):
         logger.info("ignored %s: %s", key, why)
     return OfficialLoad(model, report)
+
+
+def _load_dispatched(shards: ShardSet, config: WingsConfig, dtype: torch.dtype, device_map, max_memory,
+                     offload_folder) -> WingsForConditionalGeneration:
+    """transformers' own loader over the official files (keys renamed by `key_mapping`), placed by accelerate.
+
+    The strict key and shape check has already run, so the keys it reports as unexpected are exactly the ignored ones
+    (truncated tower layer, pooling head) and its load report is silenced."""
+    from transformers.utils import logging as hf_logging
+
+    check_device_map(device_map)
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        model = WingsForConditionalGeneration.from_pretrained(
+            shards.directory, config=config, dtype=dtype, device_map=device_map, max_memory=max_memory,
+            offload_folder=None if offload_folder is None else str(offload_folder), use_safetensors=not shards.pickle,
+            key_mapping={"^" + re.escape(OFFICIAL_TOWER): WINGS_TOWER})
+    except (OSError, ValueError) as exc:  # e.g. weights that need disk offload but no offload_folder
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"{shards.directory}: cannot place the model with device_map={device_map!r}: "
+                              f"{first}") from exc
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    return model.eval()
 
 
 def load_official(directory: str | Path, mode: str = "official", dtype: torch.dtype | None = None,

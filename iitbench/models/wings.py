@@ -13,7 +13,10 @@ token of an image dialogue see later text (the released mask), so its image dial
 
 A directory in the released key layout (AIDC-AI/Wings-Qwen1_5-8B) loads through `wings_ref.official.load_official`
 (default mode `official`); any other through `WingsForConditionalGeneration.from_pretrained` (safetensors; weights
-the config needs but the files lack are an error, not a random init). Modes: `mode=None` keeps the checkpoint's (`clean` or `official`); `official` reproduces the released code, which
+the config needs but the files lack are an error, not a random init); see `wings_checkpoint.load_wings`. A model that
+does not fit the device is refused before loading; `device_map=auto` (or a JSON map) spreads it over GPUs, CPU memory
+and disk (`offload_folder`). `use_cache=false` turns the KV cache off in generation; official mode with an image
+never uses one (the released decoding re-runs the sequence at every step), so both give the same text. Modes: `mode=None` keeps the checkpoint's (`clean` or `official`); `official` reproduces the released code, which
 takes one image per sample, so dialogues with more images are not applicable (never silently dropped).
 """
 
@@ -21,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -41,7 +43,8 @@ from iitbench.models.protocol import (
     Message,
     stable_hash,
 )
-from iitbench.models.wings_checkpoint import cached_snapshot, is_official_layout
+from iitbench.models.wings_checkpoint import cached_snapshot, load_wings, parse_device_map
+from wings_ref.placement import input_device
 
 MODES = ("clean", "official")
 # A fixed dialogue whose rendering identifies the prompt format in results.json (the template is code, not Jinja).
@@ -72,7 +75,8 @@ class WingsAdapter(hc.WeightsIdentity, Adapter):
     name = "wings"
 
     def __init__(self, path: str, mode: str | None = None, dtype: str = "auto", device: str = "cpu",
-                 batch_size: int = 8, max_length: int | None = None, prefix_sharing: bool = True):
+                 batch_size: int = 8, max_length: int | None = None, prefix_sharing: bool = True,
+                 use_cache: bool = True, device_map: str | None = None, offload_folder: str | None = None):
         if mode is not None and mode not in MODES:
             raise ModelError(f"--model-args mode={mode!r}: use clean or official (or leave it out for the "
                              f"checkpoint's own)")
@@ -80,13 +84,19 @@ class WingsAdapter(hc.WeightsIdentity, Adapter):
             raise ModelError(f"--model-args batch_size={batch_size!r}: give a positive integer")
         if max_length is not None and (not isinstance(max_length, int) or max_length < 2):
             raise ModelError(f"--model-args max_length={max_length!r}: give an integer of at least 2")
-        if not isinstance(prefix_sharing, bool):
-            raise ModelError(f"--model-args prefix_sharing={prefix_sharing!r}: write true or false")
+        for flag, value in (("prefix_sharing", prefix_sharing), ("use_cache", use_cache)):
+            if not isinstance(value, bool):
+                raise ModelError(f"--model-args {flag}={value!r}: write true or false")
         self.path = hc.check_source(path)
         self.device = hc.resolve_device(device)
-        self.dtype = hc.resolve_dtype(dtype, self.device)
+        self.device_map = parse_device_map(device_map)
+        spread = self.device_map is not None and torch.cuda.is_available()
+        self.dtype = hc.resolve_dtype(dtype, "cuda" if spread else self.device)  # auto: bf16 on CUDA, fp32 on CPU
         self.batch_size = batch_size  # dialogues (naive path: sequences) per forward pass; scores do not depend on it
-        self.model = self._load_model(self.path, mode).to(device=self.device, dtype=self.dtype).eval()
+        self.use_cache = use_cache  # generation; official mode with an image never caches (the released decoding)
+        self.model = load_wings(self.path, mode, self.dtype, self.device, self.device_map, offload_folder)
+        if self.device_map is not None:  # inputs go where the embedding runs
+            self.device = str(input_device(self.model))
         config = self.model.config
         self.mode = config.mode
         self.processor = self._load_processor(self.path, config)
@@ -102,32 +112,6 @@ class WingsAdapter(hc.WeightsIdentity, Adapter):
         self.tally = TokenTally()
 
     # -- loading -----------------------------------------------------------------------------------------------
-
-    def _load_model(self, path: str, mode: str | None):
-        from wings_ref import WingsConfig, WingsForConditionalGeneration
-
-        local = Path(path).expanduser()
-        if local.is_dir() and is_official_layout(local):  # the released key names: wings_ref's official loader
-            def load_released():
-                from wings_ref.official import load_official
-
-                return load_official(path, mode=mode or "official", dtype=self.dtype, device=self.device)
-
-            return hc.load_or_explain("official WINGS checkpoint", path, load_released)
-
-        def load():
-            config = WingsConfig.from_pretrained(path)
-            if mode is not None:
-                config.mode = mode
-            model, info = WingsForConditionalGeneration.from_pretrained(
-                path, config=config, dtype=self.dtype, use_safetensors=True, output_loading_info=True)
-            if info["missing_keys"]:  # transformers would leave them randomly initialised
-                missing = sorted(info["missing_keys"])
-                raise ModelError(f"cannot load the WINGS model from {path}: the weights lack {missing[0]!r} (and "
-                                 f"{len(missing) - 1} more); check use_learners/learner_layers in its config.json")
-            return model
-
-        return hc.load_or_explain("WINGS model", path, load)
 
     def _load_processor(self, path: str, config):
         from wings_ref.processing_wings import WingsProcessor
@@ -258,7 +242,7 @@ class WingsAdapter(hc.WeightsIdentity, Adapter):
                                       pad_token_id=self.processor.pad_id, eos_token_id=eos or None)
             out = self.model.generate(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
                                       pixel_values=self._stack([rendered[i].pixels for i in chunk]),
-                                      generation_config=config)
+                                      generation_config=config, use_cache=self.use_cache)
             for row, i in enumerate(chunk):
                 new = out[row, ids.shape[1]:].tolist()[:requests[i].max_new_tokens]
                 cut = next((k for k, t in enumerate(new) if t in eos), len(new))
@@ -305,6 +289,7 @@ class WingsAdapter(hc.WeightsIdentity, Adapter):
                                                "probe": self.processor.apply_chat_template(list(_PROBE))}),
             "max_context": self.window,
             "prefix_sharing": self.prefix_sharing,
+            "device_map": self.device_map,
             **self.tally.to_json(),
         }
 
@@ -315,6 +300,8 @@ class WingsBaseAdapter(WingsAdapter):
     name = "wings-base"
 
     def __init__(self, path: str | None = None, mode: str | None = None, dtype: str = "auto", device: str = "cpu",
-                 batch_size: int = 8, max_length: int | None = None, prefix_sharing: bool = True):
+                 batch_size: int = 8, max_length: int | None = None, prefix_sharing: bool = True,
+                 use_cache: bool = True, device_map: str | None = None, offload_folder: str | None = None):
         super().__init__(str(path) if path else cached_snapshot(), mode=mode, dtype=dtype, device=device,
-                         batch_size=batch_size, max_length=max_length, prefix_sharing=prefix_sharing)
+                         batch_size=batch_size, max_length=max_length, prefix_sharing=prefix_sharing,
+                         use_cache=use_cache, device_map=device_map, offload_folder=offload_folder)

@@ -1,12 +1,16 @@
-"""Where the released WINGS weights are and which key layout a checkpoint directory uses (for the `wings` adapter).
+"""A WINGS checkpoint for the `wings` adapters: where the released weights are, which key layout a directory uses,
+and loading it where it fits.
 
 `cached_snapshot()` finds AIDC-AI/Wings-Qwen1_5-8B in the local HF cache (never downloads); `is_official_layout`
 reads only tensor names (index json or safetensors headers), so deciding how to load costs no weight reads.
+`load_wings` checks the memory before loading (one-line error) or, with `device_map`, lets accelerate spread the
+model over GPUs, CPU memory and disk (wings_ref/placement.py).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import struct
 from pathlib import Path
 
@@ -47,4 +51,66 @@ def checkpoint_keys(directory: Path) -> list[str]:
     return keys
 
 
-__all__ = ["HUB_ID", "OFFICIAL_KEY_MARK", "cached_snapshot", "checkpoint_keys", "is_official_layout"]
+def parse_device_map(device_map: str | None) -> str | dict | None:
+    """`--model-args device_map=`: a strategy (auto, balanced, balanced_low_0, sequential) or a JSON file
+    {module name: device} (`"cuda:0"`, `"cpu"`, `"disk"`)."""
+    from wings_ref.placement import MAP_STRATEGIES
+
+    if device_map is None or device_map in MAP_STRATEGIES:
+        return device_map
+    file = Path(str(device_map)).expanduser()
+    if file.suffix == ".json" and file.is_file():
+        try:
+            loaded = json.loads(file.read_text(encoding="utf-8"))
+        except ValueError as e:
+            raise ModelError(f"--model-args device_map={device_map}: not valid JSON ({e})") from None
+        if isinstance(loaded, dict) and all(isinstance(k, str) for k in loaded):
+            return loaded
+        raise ModelError(f"--model-args device_map={device_map}: the file must hold an object {{module: device}}")
+    raise ModelError(f"--model-args device_map={device_map!r}: use one of {', '.join(MAP_STRATEGIES)} or a .json "
+                     "file that maps module names to devices")
+
+
+def load_wings(path: str, mode: str | None, dtype, device: str, device_map=None, offload_folder: str | None = None):
+    """A WingsForConditionalGeneration in eval mode, from the released layout (wings_ref.official) or a wings_ref
+    checkpoint (`from_pretrained`, safetensors only). Without `device_map` it lands on `device` after a memory check."""
+    from wings_ref import WingsConfig, WingsForConditionalGeneration
+
+    local = Path(path).expanduser()
+    if local.is_dir() and is_official_layout(local):  # the released key names: wings_ref's official loader
+        def load_released():
+            from wings_ref.official import load_official
+
+            placed = {"device_map": device_map, "offload_folder": offload_folder} if device_map is not None else {}
+            return load_official(path, mode=mode or "official", dtype=dtype, device=device, **placed)
+
+        return hc.load_or_explain("official WINGS checkpoint", path, load_released)
+
+    def load():
+        from wings_ref.placement import check_fits, weight_bytes
+        from wings_ref.shards import find_shards
+
+        config = WingsConfig.from_pretrained(path)
+        if mode is not None:
+            config.mode = mode
+        if device_map is None and local.is_dir():
+            shards = find_shards(local)
+            check_fits(weight_bytes((math.prod(t.shape) for t in shards.tensors.values()), dtype), device, dtype,
+                       str(local))
+        placed = {"device_map": device_map, "offload_folder": offload_folder} if device_map is not None else {}
+        model, info = WingsForConditionalGeneration.from_pretrained(
+            path, config=config, dtype=dtype, use_safetensors=True, output_loading_info=True, **placed)
+        if info["missing_keys"]:  # transformers would leave them randomly initialised
+            missing = sorted(info["missing_keys"])
+            raise ModelError(f"cannot load the WINGS model from {path}: the weights lack {missing[0]!r} (and "
+                             f"{len(missing) - 1} more); check use_learners/learner_layers in its config.json")
+        return model
+
+    model = hc.load_or_explain("WINGS model", path, load)
+    if device_map is None:
+        model = model.to(device=device, dtype=dtype)
+    return model.eval()
+
+
+__all__ = ["HUB_ID", "OFFICIAL_KEY_MARK", "cached_snapshot", "checkpoint_keys", "is_official_layout", "load_wings",
+           "parse_device_map"]

@@ -258,7 +258,7 @@ def test_wings_base_with_an_official_layout_dir_uses_load_official(wings_dir, tm
     save_file({key: torch.zeros(1)}, str(tmp_path / "model-00001-of-00001.safetensors"))
     calls = []
 
-    def load_official(directory, mode, dtype, device):
+    def load_official(directory, mode, dtype, device, **placed):
         calls.append((str(directory), mode, dtype, device))
         return WingsForConditionalGeneration.from_pretrained(wings_dir, mode=mode)
 
@@ -284,3 +284,46 @@ def test_cli_run_on_a_dataset_with_text_and_image_turns_scores_every_config(wing
     assert set(per_config) == configs and all(per_config[c]["n"] == 2 and per_config[c]["n_na"] == 0 for c in configs)
     assert {s["config"] for s in samples} == configs and all(s["status"] == "ok" for s in samples)
     assert results["model"]["chat_template_hash"] and len(results["model"]["fingerprint"]) == 64
+
+
+def _free_running_responses(wings_dir, data, out, args: str) -> list:
+    from iitbench.cli.main import main
+
+    assert main(["run", "--model", f"wings:{wings_dir}", "--model-args", args, "--suite", str(data), "--output",
+                 str(out), "--mode", "free-running", "--free-running-source", "generate", "--no-progress"]) == 0
+    records = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+    return sorted((r["id"], r["turn"], r.get("response"), r.get("prediction")) for r in records)
+
+
+def test_official_free_running_generation_equals_the_same_run_without_a_cache(wings_dir, tmp_path):
+    """Official mode with an image re-runs the sequence each step (the released decoding), whatever use_cache says."""
+    data = make_dataset(tmp_path / "ds", per_config=2, configs=("TTV", "TV", "V"))
+    cached = _free_running_responses(wings_dir, data, tmp_path / "cached", "mode=official")
+    uncached = _free_running_responses(wings_dir, data, tmp_path / "uncached", "mode=official,use_cache=false")
+    assert cached == uncached
+    assert all(response for _, _, response, _ in cached)
+
+
+def test_a_device_map_with_disk_offload_scores_like_the_plain_load(wings, wings_dir, images, tmp_path):
+    split = {"model.embed_tokens": "cpu", "model.rotary_emb": "cpu", "model.vision_tower": "cpu",
+             "model.mm_projector": "disk", "model.layers.0": "disk", "model.layers.1": "cpu", "model.norm": "cpu",
+             "lm_head": "cpu"}
+    (tmp_path / "map.json").write_text(json.dumps(split))
+    spread = load_model(f"wings:{wings_dir}", {"device_map": str(tmp_path / "map.json"),
+                                               "offload_folder": str(tmp_path / "offload")})
+    assert spread.describe()["device_map"] == split and spread.device == "cpu"
+    reqs = requests(images)
+    assert spread.score_choices(reqs) == wings.score_choices(reqs)
+
+
+def test_a_model_that_cannot_fit_is_a_one_line_error_before_loading(wings_dir, monkeypatch):
+    from wings_ref import placement
+
+    monkeypatch.setattr(placement, "free_bytes", lambda device: 1000)
+    with pytest.raises(ModelError, match=r"GiB in float32 but cpu has 0\.0 GiB free; pass device_map=auto"):
+        load_model(f"wings:{wings_dir}", {})
+
+
+def test_a_bad_device_map_names_the_choices(wings_dir):
+    with pytest.raises(ModelError, match="device_map='everywhere': use one of auto"):
+        load_model(f"wings:{wings_dir}", {"device_map": "everywhere"})
