@@ -39,6 +39,8 @@ class WingsConfig(PreTrainedConfig):
     router_width: width of the router's linear input, indexed by *key positions* (official value 4096).
     mode: "clean" = paper semantics; "official" = the released code's quirks (see modeling_wings docstring).
     system_prompt_len: tokens at the start of an image sample that the textual learner never uses as keys.
+    official_max_length: official mode only: the released inference cuts its inputs to this many positions (its
+        tokenizer's model_max_length, 2048); wings_ref refuses longer sequences instead of cutting them.
     """
 
     model_type = "wings"
@@ -59,6 +61,7 @@ class WingsConfig(PreTrainedConfig):
     router_width: int = 4096
     mode: Literal["clean", "official"] = "clean"
     system_prompt_len: int = 14
+    official_max_length: int = 2048
     tie_word_embeddings: bool = False
 
     def __post_init__(self, **kwargs):

@@ -537,6 +537,10 @@ class WingsModel(WingsPreTrainedModel):
             cache = WingsCache(config=self.config.text_config)
         past = cache.get_seq_length() if cache is not None else 0
         batch, q_len = input_ids.shape
+        if self.config.mode == "official" and past + q_len > self.config.official_max_length:
+            raise ValueError(f"official mode: {past + q_len} positions exceed the released model_max_length "
+                             f"{self.config.official_max_length} (the released code silently cuts longer inputs); "
+                             "shorten the input or use mode='clean'")
         if attention_mask is None:
             attention_mask = torch.ones(batch, past + q_len, dtype=torch.long, device=input_ids.device)
         key_positions = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)  # true positions under any padding

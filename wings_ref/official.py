@@ -31,6 +31,8 @@ run on each sample alone, with batch size 1 as its inference does:
 | image samples: learner mix | h += 2·(w_vis·Δv + w_txt·Δt)                           | h += w_vis·Δv + w_txt·Δt          |
 | text-only samples          | textual learner only, weight 1                         | same                              |
 | images per sample          | one (more: ValueError, as the released code cannot)    | any number                        |
+| inputs over 2048 positions | ValueError (the released inference cuts them to its    | up to the router width            |
+|                            | tokenizer's model_max_length without a word)           |                                   |
 | vision tower               | 26 of 27 SigLIP layers, last kept layer's output, no   | same weights and features (=      |
 |                            | post_layernorm                                         | paper's second-to-last layer)     |
 | generation with an image   | the whole sequence re-run at every step, as the        | KV cache; the learner memory      |

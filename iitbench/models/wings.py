@@ -103,6 +103,12 @@ class WingsAdapter(hc.WeightsIdentity, Adapter):
         limit = config.text_config.max_position_embeddings
         if config.use_learners:  # the router's input width bounds the positions it can weigh
             limit = min(limit, config.router_width)
+        if self.mode == "official":  # the released inference cuts longer inputs; wings_ref refuses them
+            limit = min(limit, config.official_max_length)
+            if max_length is not None and max_length > config.official_max_length:
+                raise ModelError(f"--model-args max_length={max_length}: official mode stops at "
+                                 f"{config.official_max_length} positions (the released code cuts longer inputs); "
+                                 "use mode=clean for longer dialogues")
         self.window = int(max_length) if max_length is not None else int(limit)
         self.capabilities = Capabilities(images=True, generate=True, attention=True, max_context=self.window,
                                          max_images=1 if self.mode == "official" else None)

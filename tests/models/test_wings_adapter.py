@@ -327,3 +327,9 @@ def test_a_model_that_cannot_fit_is_a_one_line_error_before_loading(wings_dir, m
 def test_a_bad_device_map_names_the_choices(wings_dir):
     with pytest.raises(ModelError, match="device_map='everywhere': use one of auto"):
         load_model(f"wings:{wings_dir}", {"device_map": "everywhere"})
+
+
+def test_official_mode_refuses_a_window_beyond_the_released_model_max_length(wings_dir):
+    with pytest.raises(ModelError, match="max_length=4096: official mode stops at 2048 positions"):
+        load_model(f"wings:{wings_dir}", {"mode": "official", "max_length": 4096})
+    assert load_model(f"wings:{wings_dir}", {"mode": "official", "max_length": 512}).window == 512

@@ -128,3 +128,11 @@ def test_official_sampling_with_a_seed_equals_the_released_sampling_loop(loaded)
         logits[:, IMAGE] = -float("inf")
         sequence = torch.cat([sequence, torch.multinomial(logits.softmax(-1), 1)], 1)
     assert torch.equal(got, sequence)
+
+
+def test_sequences_longer_than_the_released_model_max_length_are_refused(official_dir):
+    """The released inference cuts inputs to its tokenizer's model_max_length (2048) without a word."""
+    model = load_official(official_dir, **{**LOADER_KWARGS, "official_max_length": 24})
+    model(torch.tensor([TEXT_IDS * 3]))  # 24 positions: allowed
+    with pytest.raises(ValueError, match="25 positions exceed the released model_max_length 24"):
+        model(torch.tensor([TEXT_IDS * 3 + [1]]))
