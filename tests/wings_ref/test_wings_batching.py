@@ -12,6 +12,8 @@ BATCHES = {
     "text_only": [text_prompt(1, 7), text_prompt(2, 11)],
     "image_only": [image_prompt(3, before=4, after=2), image_prompt(4, before=5, after=6)],
     "mixed": [text_prompt(5, 12), image_prompt(6, before=4, after=3), text_prompt(7, 6)],
+    # an image at position 0 and one inside the system prompt: official mode's released key rule, under padding
+    "unusual_layouts": [image_prompt(8, before=0, after=5), image_prompt(9, before=1, after=7), text_prompt(10, 4)],
 }
 
 
