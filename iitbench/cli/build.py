@@ -1,18 +1,13 @@
-"""`iitbench build`: turn source questions into an IIT multi-turn dialogue dataset directory."""
+"""`iitbench build`: turn source questions into an IIT multi-turn dialogue dataset directory.
+
+Argument parsing + `iitbench.api.build` + printing."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from iitbench.build.grammar import parse_configs
-from iitbench.build.group import GROUPINGS
-from iitbench.build.inputs import HF_SOURCES, load_inputs
-from iitbench.build.pipeline import build_dataset
 from iitbench.cli.base import Command
-from iitbench.errors import UserError
-
-DEFAULT_PER_CONFIG = 100
 
 
 class BuildCommand(Command):
@@ -21,6 +16,10 @@ class BuildCommand(Command):
     example = "iitbench build --source synth --configs T,TT,TTV --per-config 50 --seed 0 --out data/iit-synth"
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        from iitbench.api.build import DEFAULT_PER_CONFIG
+        from iitbench.build.group import GROUPINGS
+        from iitbench.build.inputs import HF_SOURCES
+
         parser.add_argument("--source", default="synth", metavar="synth|hf|DIR",
                             help="synth (offline, default), hf (the 8 real sources from the Hub) or a directory with "
                                  f"one subdirectory per real source ({', '.join(HF_SOURCES)})")
@@ -37,22 +36,21 @@ class BuildCommand(Command):
                             help="sentence-transformers model (default: the bundled all-MiniLM-L6-v2)")
         parser.add_argument("--split", default=None,
                             help="source split (default: test for synth, each source's evaluation split otherwise)")
-        parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="dataset directory to (re)write")
+        parser.add_argument("--out", "--output", dest="out", required=True, type=Path, metavar="DIR",
+                            help="dataset directory to (re)write")
+        parser.add_argument("--threads", type=int, default=None, metavar="N", help="torch CPU threads (embedder)")
 
     def run(self, args: argparse.Namespace) -> int:
-        configs = parse_configs(args.configs)
-        if args.per_config < 1:
-            raise UserError(f"--per-config {args.per_config}: must be at least 1")
-        if args.embedder and args.grouping != "embedding":
-            raise UserError("--embedder only applies to --grouping embedding; drop one of them")
-        split = args.split or ("test" if args.source == "synth" else None)
-        inputs = load_inputs(args.source, args.sources, split, args.seed)
-        card = build_dataset(inputs, args.out, configs, args.per_config, args.seed, grouping=args.grouping,
-                             embedder=args.embedder, split=split)
+        from iitbench.api import build
+
+        dataset = build(args.source, args.out, sources=args.sources, configs=args.configs,
+                        per_config=args.per_config, seed=args.seed, grouping=args.grouping, embedder=args.embedder,
+                        split=args.split)
+        card = dataset.card
         per_config = ", ".join(f"{c}: {n}" for c, n in card.counts_per_config.items())
         sources = ", ".join(f"{s} {n}" for s, n in card.counts_per_source.items())
         licences = "; ".join(f"{s}: {lic}" for s, lic in card.licences.items())
-        print(f"Built {card.n_items} dialogues into {args.out} ({per_config}) from {len(inputs.questions)} "
-              f"{inputs.kind} questions with {card.build['grouping']} grouping, seed {args.seed}. "
-              f"Turns per source: {sources}. Licences: {licences}. Fingerprint {card.fingerprint[:16]}.")
+        print(f"Built {card.n_items} dialogues into {args.out} ({per_config}) with {card.build['grouping']} "
+              f"grouping, seed {args.seed}. Turns per source: {sources}. Licences: {licences}. "
+              f"Fingerprint {card.fingerprint[:16]}.")
         return 0

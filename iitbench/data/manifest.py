@@ -147,6 +147,16 @@ class Dataset:
     def fingerprint(self) -> str:
         return self.card.fingerprint
 
+    def to_pandas(self):
+        """One row per item: id, config, turn count, scored turn, sources, image count (pandas imported here)."""
+        import pandas as pd
+
+        return pd.DataFrame([{"id": it.id, "config": it.config, "n_turns": len(it.turns),
+                              "scored_turn": it.scored_turn, "sources": ",".join(t.source for t in it.turns),
+                              "n_images": sum(isinstance(p, ImagePart) for t in it.turns for p in t.parts),
+                              "has_image": it.has_image} for it in self.items],
+                            columns=["id", "config", "n_turns", "scored_turn", "sources", "n_images", "has_image"])
+
 
 def fingerprint(root: Path, items: Iterable[Item] | None = None) -> str:
     """Content hash of the manifest and every image it references (sha256, hex)."""

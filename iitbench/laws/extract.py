@@ -37,3 +37,8 @@ def wings_attention_mass(adapter, requests: Sequence[LawsRequest], options: Laws
     forward = eager_forward if options.backend == "eager" else native_forward
     return run_batches(prepare_wings(adapter, requests, options), options, _n_layers(adapter.model),
                        lambda rows: wings_inputs(adapter, rows), lambda inputs, mass: forward(adapter.model, inputs, mass))
+
+
+def attention_mass(adapter, requests: Sequence[LawsRequest], options: LawsOptions) -> list[LawsResult]:
+    """LAWS masses of `requests` from `adapter`."""
+    return adapter.attention_mass(requests, options)

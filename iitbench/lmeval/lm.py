@@ -78,8 +78,7 @@ class IitbenchLM(LM):
             raise ModelError("iitbench lm-eval model: give exactly one of model=NAME (e.g. "
                              "--model_args model=hf-causal:DIR) or an adapter object")
         if adapter is None:
-            from iitbench.cli.run import adapter_args as with_device
-            from iitbench.models import load_model
+            from iitbench.models import load_model, with_device
 
             adapter = load_model(str(model), with_device(str(model), dict(adapter_args), _adapter_device(device)))
         elif adapter_args:

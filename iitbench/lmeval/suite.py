@@ -202,23 +202,3 @@ def run_lmeval_suite(adapter: Adapter, tasks: Sequence[str], run_dir: Path, *, m
     write_results(run_dir, results)  # type: ignore[arg-type]
     table = make_table(raw) + (("\n" + make_table(raw, "groups")) if raw.get("groups") else "")
     return LmEvalOutcome(run_dir=run_dir, results=results, lm_eval=raw, table=table)
-
-
-def run_cli_suites(adapter: Adapter, suites: Sequence[str], args: Any, model_args: dict[str, Any],
-                   several: bool) -> None:
-    """The `iitbench run` side: one run directory per lm-eval suite, lm-eval's table printed."""
-    from iitbench.cli.run import model_slug
-
-    for suite in suites:
-        tasks = parse_tasks(suite)
-        short = model_slug("lm-eval-" + "-".join(tasks))
-        if args.output is None:
-            out = Path("iitbench-runs") / model_slug(args.model) / short
-        else:
-            out = Path(args.output) / short if several else Path(args.output)
-        outcome = run_lmeval_suite(adapter, tasks, out, model_spec=args.model, model_args=model_args,
-                                   include_path=args.include_path, limit=args.limit, batch_size=args.batch_size,
-                                   seed=args.seed)
-        print(f"\n## {suite} — {args.model}\n")
-        print(outcome.table)
-        print(f"results: {outcome.run_dir / 'results.json'} (lm-eval's: {outcome.run_dir / LMEVAL_RESULTS})")

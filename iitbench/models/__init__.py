@@ -71,6 +71,18 @@ def split_model_name(spec: str) -> tuple[str, dict[str, Any]]:
     return name, ({"path": path} if sep else {})
 
 
+def with_device(spec: str, model_args: dict[str, Any], device: str | None) -> dict[str, Any]:
+    """`model_args` plus `device`, for adapters whose constructor takes one and were not given one already."""
+    import inspect
+
+    if device is None or "device" in model_args:
+        return model_args
+    params = inspect.signature(MODELS.get(split_model_name(spec)[0]).__init__).parameters
+    if "device" in params or any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return {**model_args, "device": device}
+    return model_args
+
+
 def load_model(spec: str, model_args: dict[str, Any] | None = None) -> Adapter:
     """Build an adapter from `--model` and parsed `--model-args`."""
     name, extra = split_model_name(spec)
@@ -88,4 +100,4 @@ def load_model(spec: str, model_args: dict[str, Any] | None = None) -> Adapter:
 
 
 __all__ = ["MODELS", "Adapter", "Capabilities", "ChoiceRequest", "ChoiceResult", "GenerateRequest", "GenerateResult",
-           "ImageRef", "Message", "load_model", "parse_model_args", "split_model_name"]
+           "ImageRef", "Message", "load_model", "parse_model_args", "split_model_name", "with_device"]

@@ -69,10 +69,12 @@ def test_bad_flags_exit_2_naming_the_flag(ds, tmp_path, capsys, argv, needle):
 
 
 def test_device_is_passed_only_to_adapters_that_take_it():
-    from iitbench.cli.run import adapter_args
+    from iitbench.models import with_device
 
-    assert adapter_args("dummy", {}, "cuda") == {}
-    assert adapter_args("random", {"seed": 1}, "cpu") == {"seed": 1}
+    assert with_device("dummy", {}, "cuda") == {}
+    assert with_device("random", {"seed": 1}, "cpu") == {"seed": 1}
+    assert with_device("hf-causal:./x", {}, "cpu") == {"device": "cpu"}
+    assert with_device("hf-causal:./x", {"device": "cuda"}, "cpu") == {"device": "cuda"}
 
 
 def test_default_iit_suite_end_to_end(tmp_path, monkeypatch):

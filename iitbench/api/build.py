@@ -1,0 +1,41 @@
+"""`build`: IIT dialogues from synthetic, Hugging Face or local sources into a dataset directory (`iitbench build`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from iitbench.errors import UserError
+
+DEFAULT_PER_CONFIG = 100
+
+
+def build(source: str = "synth", out: str | Path = "iit-data", *, sources: str | Sequence[str] | None = None,
+          configs: str | Sequence[str] | None = None, per_config: int = DEFAULT_PER_CONFIG, seed: int = 0,
+          grouping: str = "embedding", embedder: str | None = None, split: str | None = None):
+    """Build a dataset directory at `out` and return it loaded (`iitbench.data.manifest.Dataset`).
+
+    source: synth (offline) | hf (the 8 real sources from the Hub) | a directory with one subdirectory per source.
+    sources: with hf or a directory, which real sources (default: all available). configs: over {T, V}, last turn
+    scored (default: T, TT, TTT, TTV, TV, V). grouping: embedding (nearest neighbours) | random. split: default
+    test for synth, each source's evaluation split otherwise.
+    """
+    from iitbench.build.grammar import parse_configs
+    from iitbench.build.inputs import load_inputs
+    from iitbench.build.pipeline import build_dataset
+    from iitbench.data.manifest import load_dataset_dir
+
+    configs = parse_configs(configs if configs is None or isinstance(configs, str) else ",".join(configs))
+    if not isinstance(per_config, int) or per_config < 1:
+        raise UserError(f"--per-config {per_config}: must be at least 1")
+    if embedder and grouping != "embedding":
+        raise UserError("--embedder only applies to --grouping embedding; drop one of them")
+    if sources is not None and not isinstance(sources, str):
+        sources = ",".join(sources)
+    split = split or ("test" if source == "synth" else None)
+    inputs = load_inputs(source, sources, split, seed)
+    build_dataset(inputs, Path(out), configs, per_config, seed, grouping=grouping, embedder=embedder, split=split)
+    return load_dataset_dir(Path(out))
+
+
+__all__ = ["DEFAULT_PER_CONFIG", "build"]

@@ -1,0 +1,67 @@
+"""What a suite name means and where a model's outputs go by default.
+
+`iit`, `text` and `mm` are the embedded IIT-synth suites, built and cached on first use; `all` is the three of them;
+`lm-eval:TASK[,TASK...]` is a list of lm-eval tasks; anything else is a dataset directory (write `./iit` for a
+directory named like a suite).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from iitbench.errors import UserError
+
+NAMED_SUITES = ("iit", "text", "mm")
+LMEVAL_PREFIX = "lm-eval:"
+RUNS_ROOT = Path("iitbench-runs")  # default output root of every command
+
+
+def model_slug(spec: str) -> str:
+    """A file-name-safe form of a model spec or suite name."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", spec).strip("-") or "model"
+
+
+def is_lmeval(suite: str) -> bool:
+    return suite.strip().startswith(LMEVAL_PREFIX)
+
+
+def parse_suites(values: str | Sequence[str] | None) -> list[str]:
+    """Comma-separated and/or a list; `all` expands to the named suites; duplicates dropped, order kept."""
+    values = [values] if isinstance(values, str) else list(values or ["iit"])
+    out: list[str] = []
+    for value in values:
+        if is_lmeval(value):  # its commas separate lm-eval tasks, not suites
+            out.append(value.strip())
+            continue
+        for s in (v.strip() for v in value.split(",")):
+            for name in (NAMED_SUITES if s == "all" else (s,) if s else ()):
+                if name not in out:
+                    out.append(name)
+    if not out:
+        raise UserError("--suite: empty; use iit, text, mm, all or a dataset directory")
+    return out
+
+
+def resolve_suite(suite: str | Path, seed: int = 0) -> tuple[Path, str]:
+    """(dataset directory, short name) of one suite; named suites are built on first use."""
+    if isinstance(suite, str) and suite in NAMED_SUITES:
+        from iitbench.build.suites import ensure_suite
+
+        return Path(ensure_suite(suite, seed)), suite
+    path = Path(suite)
+    if not path.is_dir():
+        raise UserError(f"--suite {suite}: not iit, text, mm, all or an existing dataset directory")
+    return path, model_slug(path.resolve().name)
+
+
+def run_dir(output: str | Path | None, model: str, short: str, mode: str | None, several: bool) -> Path:
+    """Where one suite's run goes: OUTPUT (or OUTPUT/<suite> when there are several), else the default tree."""
+    if output is None:
+        return RUNS_ROOT / model_slug(model) / (f"{short}-{mode}" if mode else short)
+    return Path(output) / short if several else Path(output)
+
+
+__all__ = ["LMEVAL_PREFIX", "NAMED_SUITES", "RUNS_ROOT", "is_lmeval", "model_slug", "parse_suites", "resolve_suite",
+           "run_dir"]
