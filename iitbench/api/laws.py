@@ -18,7 +18,7 @@ from typing import Any
 from iitbench.api.models import ModelLike, resolve_model
 from iitbench.api.results import LawsResults, ShiftComparison
 from iitbench.api.suites import RUNS_ROOT, model_slug, resolve_suite
-from iitbench.errors import DataError, ModelError, UserError
+from iitbench.errors import DataError, UserError
 
 
 def laws_requests(dataset, limit: int | None) -> list:
@@ -71,9 +71,6 @@ def attention_shift(model: ModelLike, data: str | Path = "iit", *, model_args: s
     path = resolve_suite(data, seed)[0]
     dataset = load_dataset_dir(path)
     resolved = resolve_model(model, model_args, device)
-    if not resolved.adapter.capabilities.attention:
-        raise ModelError(f"--model {resolved.spec}: this model cannot expose its attention (no LAWS); use a wings, "
-                         f"hf or hf-causal model")
     requests = laws_requests(dataset, limit)
     results = attention_mass(resolved.adapter, requests, options)
     header = {

@@ -1,5 +1,7 @@
 """MLLM-LAWS: layer-wise attention mass on the text before an image, the image and the text after it, and the
-attention-shift score (spec/laws.md). Adapters expose `attention_mass(requests, options)`; see `iitbench.laws.extract`.
+attention-shift score (the WINGS paper, Zhang et al., NeurIPS 2024, arXiv:2406.03496, section 3; README "MLLM-LAWS").
+`iitbench.laws.extract.attention_mass(adapter, requests, options)` computes the masses for any adapter that supports
+it (`iitbench.models.protocol.SupportsAttention`); `iitbench.api.attention_shift` runs the whole analysis.
 """
 
 from iitbench.laws.protocol import LABEL_NAMES, LawsOptions, LawsRequest, LawsResult, Segments

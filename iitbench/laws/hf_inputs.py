@@ -82,7 +82,7 @@ def prepare_vlm(adapter, requests: Sequence[LawsRequest], options: LawsOptions) 
         if reason is not None:
             out.append(Prepared(req.key, (), Segments(labels=(), excluded=reason)))
             continue
-        images = adapter._images(req.messages)
+        images = adapter.images(req.messages)
         layout = content_layout(adapter.render, req.messages)
         prompt = adapter.render(req.messages)
         ids, text = expanded_text(adapter.processor, prompt, images)

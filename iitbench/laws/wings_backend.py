@@ -15,23 +15,18 @@ from typing import Any
 
 import torch
 
-from iitbench.data.types import TextPart
 from iitbench.errors import ModelError
 from iitbench.laws.collect import ColumnMass, Prepared
 from iitbench.laws.protocol import LawsOptions, LawsRequest, Segments
 from iitbench.laws.segments import content_layout, label_tokens, marker_ids
+from iitbench.models.protocol import hf_conversation
 
 PLACEHOLDER = "<image>"
 
 
-def _conversation(messages) -> list[dict]:
-    return [{"role": m.role, "content": [{"type": "text", "text": p.text} if isinstance(p, TextPart)
-                                         else {"type": "image"} for p in m.parts]} for m in messages]
-
-
 def _pieces(adapter, messages) -> list[str]:
     try:
-        pieces, _ = adapter.processor.render(_conversation(messages))
+        pieces, _ = adapter.processor.render(hf_conversation(messages))
     except ValueError as e:
         raise ModelError(f"LAWS: {e}") from None
     return list(pieces)

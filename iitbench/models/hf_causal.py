@@ -326,12 +326,6 @@ class HFCausalAdapter(hc.WeightsIdentity, Adapter):
             text = text[len(moved):]
         return cut_at_stops(text, stop)
 
-    def attention_mass(self, requests, options):
-        """LAWS: per-layer attention mass per segment (`iitbench.laws`; attention-interface backend)."""
-        from iitbench.laws.extract import hf_causal_attention_mass
-
-        return hf_causal_attention_mass(self, requests, options)
-
     # -- identity ----------------------------------------------------------------------------------------------
 
     def describe(self) -> dict[str, Any]:

@@ -24,7 +24,6 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from iitbench.data.types import TextPart
 from iitbench.errors import ModelError
 from iitbench.models import hf_common as hc
 from iitbench.models.hf_loglik import ScoreSeq, move_trailing_space, split_point
@@ -40,6 +39,7 @@ from iitbench.models.protocol import (
     GenerateRequest,
     GenerateResult,
     Message,
+    hf_conversation,
 )
 
 # Newlines are string literals: Jinja (trim_blocks) drops a newline right after a block tag. IMAGE is replaced by
@@ -116,10 +116,8 @@ class HFVLMAdapter(hc.WeightsIdentity, Adapter):
 
     def render(self, messages: Sequence[Message]) -> str:
         """The prompt string for `messages`, ending where the assistant's reply begins."""
-        conv = [{"role": m.role, "content": [{"type": "text", "text": p.text} if isinstance(p, TextPart)
-                                             else {"type": "image"} for p in m.parts]} for m in messages]
         try:
-            return self.processor.apply_chat_template(conv, chat_template=self.template, add_generation_prompt=True,
+            return self.processor.apply_chat_template(hf_conversation(messages), chat_template=self.template, add_generation_prompt=True,
                                                       tokenize=False)
         except Exception as e:  # noqa: BLE001 - jinja errors (e.g. templates that reject a system role)
             raise ModelError(f"the {self.template_kind} template of {self.path} cannot render this dialogue: "
@@ -133,7 +131,8 @@ class HFVLMAdapter(hc.WeightsIdentity, Adapter):
                                                   add_generation_prompt=add_generation_prompt)
 
     @staticmethod
-    def _images(messages: Sequence[Message]) -> tuple:
+    def images(messages: Sequence[Message]) -> tuple:
+        """The images of `messages`, loaded, in order (what the processor gets with `render(messages)`)."""
         return tuple(ref.load() for m in messages for ref in m.images)
 
     def _ids(self, text: str, images: tuple) -> list[int]:
@@ -149,7 +148,7 @@ class HFVLMAdapter(hc.WeightsIdentity, Adapter):
         owners: list[int] = []
         for r_index, req in enumerate(requests):
             self._check_images(req.key, req.messages)
-            images = self._images(req.messages)
+            images = self.images(req.messages)
             prompt = self.render(req.messages)
             context_ids = self._ids(move_trailing_space(prompt, "")[0], images)
             truncated = False
@@ -203,7 +202,7 @@ class HFVLMAdapter(hc.WeightsIdentity, Adapter):
         moved: list[str] = []
         for req in requests:
             self._check_images(req.key, req.messages)
-            images = self._images(req.messages)
+            images = self.images(req.messages)
             prompt, space = move_trailing_space(self.render(req.messages), "")
             n = len(self._ids(prompt, images))
             drop = self._drop(req.key, n + req.max_new_tokens, bool(images), n)
@@ -226,12 +225,6 @@ class HFVLMAdapter(hc.WeightsIdentity, Adapter):
 
     def _eos_ids(self) -> list[int]:
         return hc.eos_ids(self.tokenizer, getattr(self.model, "generation_config", None))
-
-    def attention_mass(self, requests, options):
-        """LAWS: per-layer attention mass per segment (`iitbench.laws`; attention-interface backend)."""
-        from iitbench.laws.extract import hf_vlm_attention_mass
-
-        return hf_vlm_attention_mass(self, requests, options)
 
     # -- identity ----------------------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar, Protocol, Union, runtime_checkable
 
 from iitbench.data.images import load_image
 from iitbench.data.types import TextPart
@@ -47,6 +47,13 @@ class Message:
     @property
     def images(self) -> tuple[ImageRef, ...]:
         return tuple(p for p in self.parts if isinstance(p, ImageRef))
+
+
+def hf_conversation(messages: Sequence[Message]) -> list[dict[str, Any]]:
+    """Messages as Hugging Face chat-template input: content lists of `{"type": "text", "text": ...}` and
+    `{"type": "image"}` parts, in order (images are passed to the processor separately)."""
+    return [{"role": m.role, "content": [{"type": "text", "text": p.text} if isinstance(p, TextPart)
+                                         else {"type": "image"} for p in m.parts]} for m in messages]
 
 
 @dataclass(frozen=True)
@@ -114,7 +121,7 @@ class Capabilities:
     images: bool = False  # takes image parts at all
     max_images: int | None = None  # per request; None = unlimited
     generate: bool = False  # implements generate()
-    attention: bool = False  # implements attention_mass() for LAWS
+    attention: bool = False  # LAWS can read its attention (see SupportsAttention)
     max_context: int | None = None  # tokens
     candidates: str = "letter"  # answer format the model was trained for ("letter" | "text"): the run default
 
@@ -167,6 +174,20 @@ class Adapter(ABC):
         """Stable identity of the model (class + arguments by default; adapters with weights hash them)."""
         return stable_hash({"class": f"{type(self).__module__}.{type(self).__qualname__}",
                             "args": getattr(self, "init_args", {})})
+
+
+@runtime_checkable
+class SupportsAttention(Protocol):
+    """An adapter that computes MLLM-LAWS masses itself (`iitbench laws`, `iitbench.api.attention_shift`).
+
+    `requests` are `iitbench.laws.protocol.LawsRequest`s, `options` a `LawsOptions`; return one `LawsResult` per
+    request (per-layer attention mass on each token segment; `iitbench.laws.segments` labels the tokens). The
+    built-in hf, hf-causal and wings adapters, and subclasses of them, need not implement it: `iitbench.laws`
+    holds their backends and reads only their public attributes (`model`, `render`, `images`, `tokenizer`,
+    `processor`, `device`, `window`, `pad_id`). Either way, set `Capabilities.attention`.
+    """
+
+    def attention_mass(self, requests: Sequence[Any], options: Any) -> list[Any]: ...
 
 
 def cut_at_stops(text: str, stops: Sequence[str]) -> str:

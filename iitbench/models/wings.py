@@ -28,7 +28,6 @@ from typing import Any
 
 import torch
 
-from iitbench.data.types import TextPart
 from iitbench.errors import ModelError
 from iitbench.models import hf_common as hc
 from iitbench.models.hf_loglik import ScoreSeq, SeqScore, move_trailing_space, split_point
@@ -41,6 +40,7 @@ from iitbench.models.protocol import (
     GenerateRequest,
     GenerateResult,
     Message,
+    hf_conversation,
     stable_hash,
 )
 from iitbench.models.wings_checkpoint import cached_snapshot, load_wings, parse_device_map
@@ -131,10 +131,8 @@ class WingsAdapter(hc.WeightsIdentity, Adapter):
         reason = self.accepts(messages)
         if reason is not None:
             raise ModelError(f"request {key}: {reason}; the runner marks such dialogues n/a (check adapter.accepts)")
-        conversation = [{"role": m.role, "content": [{"type": "text", "text": p.text} if isinstance(p, TextPart)
-                                                     else {"type": "image"} for p in m.parts]} for m in messages]
         try:
-            pieces, _ = self.processor.render(conversation)
+            pieces, _ = self.processor.render(hf_conversation(messages))
         except ValueError as e:
             raise ModelError(f"request {key}: {e}") from None
         images = [ref.load() for m in messages for ref in m.images]
@@ -273,12 +271,6 @@ class WingsAdapter(hc.WeightsIdentity, Adapter):
         return HeadSummedAttention(input_ids=tuple(ids),
                                    is_image=tuple(t == self.processor.image_token_id for t in ids),
                                    layers=tuple(a[0].float().cpu() for a in out.head_summed_attentions))
-
-    def attention_mass(self, requests, options):
-        """LAWS: per-layer attention mass per segment (`iitbench.laws`; native head-summed main attention)."""
-        from iitbench.laws.extract import wings_attention_mass
-
-        return wings_attention_mass(self, requests, options)
 
     def apply_chat_template(self, chat_history, add_generation_prompt: bool = True) -> str | None:
         """The prompt text of a text-only chat history (the official system prompt and ChatML turns)."""

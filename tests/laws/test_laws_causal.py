@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from iitbench.laws.extract import attention_mass
 from iitbench.laws.protocol import AFTER, BEFORE, IMAGE, LawsOptions
 from tests.laws.helpers import masses_from_weights, two_requests
 
@@ -17,7 +18,7 @@ def test_base_llm_masses_match_eager_and_segments_split_at_the_image_spot(tmp_pa
     path = make_tiny_qwen2(tmp_path_factory.mktemp("laws_lm"))
     adapter = load_model(f"hf-causal:{path}", {"dtype": "float32"})
     requests = two_requests(image_root)
-    results = adapter.attention_mass(requests, LawsOptions(batch_size=2))
+    results = attention_mass(adapter, requests, LawsOptions(batch_size=2))
     reference = AutoModelForCausalLM.from_pretrained(path, attn_implementation="eager").eval()
     tok = adapter.tokenizer
     for req, res in zip(requests, results):

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from iitbench.laws.collect import ColumnMass
+from iitbench.laws.extract import attention_mass
 from iitbench.laws.hf_backend import interface_forward
 from iitbench.laws.hf_inputs import prepare_vlm, vlm_inputs
 from iitbench.laws.protocol import IMAGE, LawsOptions
@@ -24,7 +25,7 @@ def reference_model(path):
 
 def reference_attentions(adapter, path, messages):
     prompt = adapter.render(messages)
-    images = adapter._images(messages)
+    images = adapter.images(messages)
     inputs = adapter.processor(text=[prompt], images=[list(images)], add_special_tokens=False, return_tensors="pt")
     with torch.no_grad():
         out = reference_model(path)(**inputs, output_attentions=True)
@@ -36,7 +37,7 @@ def reference_attentions(adapter, path, messages):
 def test_padded_batch_masses_equal_unpadded_output_attentions(family, backend, vlm_adapter, vlm_dirs, image_root):
     adapter = vlm_adapter(family)
     requests = two_requests(image_root)
-    results = adapter.attention_mass(requests, LawsOptions(batch_size=2, backend=backend))
+    results = attention_mass(adapter, requests, LawsOptions(batch_size=2, backend=backend))
     n_layers = adapter.model.config.get_text_config().num_hidden_layers
     for req, res in zip(requests, results):
         assert res.segments.excluded is None
@@ -50,7 +51,7 @@ def test_gemma3_reference_has_bidirectional_image_block_and_sliding_window(vlm_a
     """Guards the Gemma3 case above: the reference really uses both special masks."""
     adapter = vlm_adapter("gemma3")
     req = two_requests(image_root)[1]
-    labels = adapter.attention_mass([req], LawsOptions())[0].segments.labels
+    labels = attention_mass(adapter, [req], LawsOptions())[0].segments.labels
     att = reference_attentions(adapter, vlm_dirs["gemma3"], req.messages)
     image = [i for i, lab in enumerate(labels) if lab == IMAGE]
     assert att[1][:, image[0], image[-1]].abs().sum() > 0  # an image token sees a later image token
@@ -78,8 +79,8 @@ def test_head_mean_is_sum_over_heads_and_per_query_norm_divides_by_queries(vlm_a
     adapter = vlm_adapter("llava")
     requests = two_requests(image_root)
     heads = adapter.model.config.get_text_config().num_attention_heads
-    summed = adapter.attention_mass(requests, LawsOptions())
-    mean = adapter.attention_mass(requests, LawsOptions(head_reduction="mean", per_query_norm=True))
+    summed = attention_mass(adapter, requests, LawsOptions())
+    mean = attention_mass(adapter, requests, LawsOptions(head_reduction="mean", per_query_norm=True))
     for s, m in zip(summed, mean):
         expected = torch.tensor(s.masses) / heads / s.n_queries
         torch.testing.assert_close(torch.tensor(m.masses), expected, rtol=1e-6, atol=1e-9)
@@ -89,7 +90,7 @@ def test_head_mean_is_sum_over_heads_and_per_query_norm_divides_by_queries(vlm_a
 def test_small_query_blocks_give_the_same_masses(vlm_adapter, image_root):
     adapter = vlm_adapter("gemma3")
     requests = two_requests(image_root)
-    whole = adapter.attention_mass(requests, LawsOptions(batch_size=2))
-    blocks = adapter.attention_mass(requests, LawsOptions(batch_size=2, block_size=3))
+    whole = attention_mass(adapter, requests, LawsOptions(batch_size=2))
+    blocks = attention_mass(adapter, requests, LawsOptions(batch_size=2, block_size=3))
     for a, b in zip(whole, blocks):
         torch.testing.assert_close(torch.tensor(a.masses), torch.tensor(b.masses), rtol=1e-6, atol=1e-6)

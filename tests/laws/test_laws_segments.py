@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from iitbench.laws.extract import attention_mass
 from iitbench.laws.hf_inputs import prepare_vlm
 from iitbench.laws.protocol import AFTER, BEFORE, IMAGE, MARKER, OTHER, LawsOptions, LawsRequest
 from iitbench.laws.segments import content_layout, label_tokens
@@ -40,7 +41,7 @@ def test_samples_without_text_on_both_sides_are_excluded_with_a_reason(vlm_adapt
     img = ImageRef(image_root, "red.png")
     requests = [LawsRequest("first", (user(img, "after only"),)), LawsRequest("text", (user("no image at all"),)),
                 LawsRequest("ok", (user("before", img, "after"),))]
-    results = adapter.attention_mass(requests, LawsOptions())
+    results = attention_mass(adapter, requests, LawsOptions())
     assert [r.segments.excluded for r in results] == ["no content text before the first image",
                                                       "no image in the sample", None]
     assert results[0].masses == () and len(results[2].masses[0]) == 2

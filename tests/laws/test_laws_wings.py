@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from iitbench.laws.extract import attention_mass
 from iitbench.laws.protocol import AFTER, BEFORE, IMAGE, LawsOptions
 from iitbench.laws.wings_backend import prepare_wings
 from iitbench.models.protocol import GenerateRequest
@@ -14,7 +15,7 @@ from tests.laws.helpers import masses_from_weights, two_requests
 @pytest.mark.parametrize("backend", ["auto", "eager"])
 def test_wings_padded_batch_masses_equal_full_head_summed_maps(backend, wings_adapter, image_root):
     requests = two_requests(image_root)
-    results = wings_adapter.attention_mass(requests, LawsOptions(batch_size=2, backend=backend))
+    results = attention_mass(wings_adapter, requests, LawsOptions(batch_size=2, backend=backend))
     for req, res in zip(requests, results):
         assert res.segments.excluded is None
         full = wings_adapter.head_summed_attention(GenerateRequest(req.key, req.messages))
