@@ -17,14 +17,6 @@ from iitbench.api.suites import is_lmeval, model_slug, parse_suites, resolve_sui
 from iitbench.errors import UserError
 
 
-def check_counts(batch_size: int, limit: int | None) -> None:
-    """The shared checks of --batch-size and --limit, before any model loads."""
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise UserError(f"--batch-size {batch_size}: must be at least 1")
-    if limit is not None and (not isinstance(limit, int) or limit < 1):
-        raise UserError(f"--limit {limit}: must be at least 1")
-
-
 def _run_one(resolved: ResolvedModel, suite: str | Path, out: Path | None, several: bool, *, mode: str,
              free_running_source: str, candidates: str | None, batch_size: int, limit: int | None, seed: int,
              progress: bool, include_path: str | None) -> tuple[str, RunResults]:
@@ -63,9 +55,11 @@ def evaluate_suites(model: ModelLike, suites: str | Sequence[str | Path] = "iit"
                     include_path: str | None = None) -> dict[str, RunResults]:
     """`model` through each suite (one load), keyed by the suite's short name. With several suites each run goes to
     OUTPUT/<suite>; without `output`, to iitbench-runs/<model>/<suite>-<mode>. See `evaluate` for the arguments."""
+    from iitbench.runner import RunSettings
     from iitbench.runner.distributed import init_world, world_from_env
 
-    check_counts(batch_size, limit)
+    RunSettings(mode=mode, free_running_source=free_running_source, batch_size=batch_size, limit=limit,
+                seed=seed)  # checks every setting before anything loads
     names: list[str | Path] = []
     for given in [suites] if isinstance(suites, (str, Path)) else list(suites):
         for name in parse_suites(given) if isinstance(given, str) else [Path(given)]:
@@ -111,4 +105,4 @@ def evaluate(model: ModelLike, suite: str | Path = "iit", *, model_args: str | d
     return next(iter(runs.values()))
 
 
-__all__ = ["check_counts", "evaluate", "evaluate_suites"]
+__all__ = ["evaluate", "evaluate_suites"]

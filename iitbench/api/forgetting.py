@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from iitbench.api.evaluate import check_counts
 from iitbench.api.models import ModelLike, resolve_model
 from iitbench.api.results import ForgettingResults, RunResults
 from iitbench.api.suites import RUNS_ROOT, model_slug, resolve_suite
@@ -52,7 +51,7 @@ def forgetting(mllm: ModelLike, base: ModelLike, *, mllm_args: str | dict[str, A
     from iitbench.runner import PromptFormat, RunSettings, run_dataset
     from iitbench.runner.samplelog import read_records
 
-    check_counts(batch_size, limit)
+    RunSettings(batch_size=batch_size, limit=limit, seed=seed)  # checks the settings before anything loads
     if n_boot < 100:
         raise UserError(f"--n-boot {n_boot}: must be at least 100")
     if isinstance(suite, str) and suite in ("iit", "mm", "all"):

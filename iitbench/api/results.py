@@ -50,7 +50,7 @@ def _accuracy_rows(groups: dict[str, Any], key: str) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class RunResults:
-    """One run directory (`iitbench run`): results.json (schema: `iitbench.runner.schema.ResultsFile`) and the
+    """One run directory (`iitbench run`): results.json (schema: `iitbench.schema.ResultsFile`) and the
     per-turn records of samples.jsonl (`SampleRecord`; lm-eval suites: lm_eval_samples.jsonl)."""
 
     run_dir: Path

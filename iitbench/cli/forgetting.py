@@ -16,13 +16,15 @@ class ForgettingCommand(Command):
     example = "iitbench forgetting --model wings-tiny --base base-tiny --output runs/forgetting-wings"
 
     def add_arguments(self, p: argparse.ArgumentParser) -> None:
+        from iitbench.runner.render import CANDIDATES
+
         p.add_argument("--model", required=True, help="the multimodal model, e.g. wings-tiny, hf:DIR")
         p.add_argument("--base", required=True, help="its base LLM, e.g. base-tiny, hf-causal:DIR")
         p.add_argument("--model-args", default="", help="k=v,... for --model")
         p.add_argument("--base-args", default="", help="k=v,... for --base")
         p.add_argument("--suite", default="text", help="text (default) or a dataset directory; image items are "
                        "not applicable to a text-only base and are left out of the pairing (counted)")
-        p.add_argument("--candidates", default=None, choices=["letter", "text"],
+        p.add_argument("--candidates", default=None, choices=CANDIDATES,
                        help="default: the format --model was trained for; both models get the same prompts")
         p.add_argument("--batch-size", type=int, default=8)
         p.add_argument("--limit", type=int, default=None, help="first N items of each config")

@@ -19,17 +19,18 @@ class RunCommand(Command):
     example = "iitbench run --model random --suite iit --mode free-running --output runs/random"
 
     def add_arguments(self, p: argparse.ArgumentParser) -> None:
-        from iitbench.runner.engine import MODES, SOURCES
+        from iitbench.runner.engine import FREE_RUNNING_SOURCES, MODES
+        from iitbench.runner.render import CANDIDATES
 
         p.add_argument("--model", required=True, help="model name, e.g. wings-tiny, hf:ID, hf-causal:DIR, random")
         p.add_argument("--model-args", default="", help="k=v,... passed to the adapter")
         p.add_argument("--suite", action="append", help="iit | text | mm | all | DATASET_DIR | lm-eval:TASK,...; "
                        "repeatable or comma list (default iit)")
         p.add_argument("--mode", default=MODES[0], choices=MODES)
-        p.add_argument("--free-running-source", default=SOURCES[0], choices=SOURCES,
+        p.add_argument("--free-running-source", default=FREE_RUNNING_SOURCES[0], choices=FREE_RUNNING_SOURCES,
                        help="free-running context answers: the best-scored option, or the model's generated reply "
                        "(its prediction is the option letter it names, else the best-scored one)")
-        p.add_argument("--candidates", default=None, choices=["letter", "text"],
+        p.add_argument("--candidates", default=None, choices=CANDIDATES,
                        help="score the option letters or the option texts (default: the format the model was "
                        "trained for, letters for most models, texts for the tiny zoo)")
         p.add_argument("--batch-size", type=int, default=8, help="requests per model call (scores do not depend on it)")

@@ -150,7 +150,7 @@ def run_lmeval_suite(adapter: Adapter, tasks: Sequence[str], run_dir: Path, *, m
     from lm_eval.utils import make_table
 
     from iitbench.lmeval.lm import IitbenchLM
-    from iitbench.runner.results import provenance, utc_now, write_results
+    from iitbench.runner.results import build_results, utc_now, write_results
 
     if include_path is not None and not Path(include_path).is_dir():
         raise UserError(f"--include-path {include_path}: not a directory of lm-eval task YAML files")
@@ -183,22 +183,17 @@ def run_lmeval_suite(adapter: Adapter, tasks: Sequence[str], run_dir: Path, *, m
     (run_dir / LMEVAL_SAMPLES).write_text("".join(json.dumps(s, ensure_ascii=False) + "\n" for s in sample_lines),
                                           encoding="utf-8")
     task_hashes = {t: stable_hash(c) for t, c in sorted(raw.get("configs", {}).items())}
-    desc = adapter.describe()
     n_docs = sum(int((v or {}).get("effective", 0)) for v in raw.get("n-samples", {}).values())
-    prov = provenance(started, wall, n_docs)
-    prov.update({"lm_eval": lm_eval.__version__, "task_versions": raw.get("versions", {}), "task_hashes": task_hashes})
-    results = {
-        "schema_version": 1,
-        "model": {"name": model_spec, "args": dict(model_args), "fingerprint": desc.get("fingerprint"),
-                  "parameters": desc.get("parameters"), "dtype": desc.get("dtype"), "device": desc.get("device"),
-                  "chat_template_hash": None},  # no template: lm-eval's prompts are scored as raw text
-        "data": {"name": PREFIX + ",".join(tasks), "path": include_path, "fingerprint": stable_hash(task_hashes),
-                 "n_items": n_docs, "version": f"lm-eval {lm_eval.__version__}"},
-        "settings": {"mode": "lm-eval", "free_running_source": None, "batch_size": batch_size, "seed": seed,
-                     "limit": limit, "prompt_hash": stable_hash(task_hashes), "prompt_format": {}},
-        "metrics": _metrics(raw),
-        "provenance": prov,
-    }
+    results = build_results(
+        adapter=adapter, model_spec=model_spec, model_args=model_args,
+        data={"name": PREFIX + ",".join(tasks), "path": include_path, "fingerprint": stable_hash(task_hashes),
+              "n_items": n_docs, "version": f"lm-eval {lm_eval.__version__}"},
+        settings={"mode": "lm-eval", "free_running_source": None, "batch_size": batch_size, "seed": seed,
+                  "limit": limit, "prompt_hash": stable_hash(task_hashes), "prompt_format": {}},
+        metrics=_metrics(raw), started=started, wall_s=wall, computed=n_docs,
+        chat_template=False,  # lm-eval's prompts are scored as raw text
+        extra_provenance={"lm_eval": lm_eval.__version__, "task_versions": raw.get("versions", {}),
+                          "task_hashes": task_hashes})
     write_results(run_dir, results)  # type: ignore[arg-type]
     table = make_table(raw) + (("\n" + make_table(raw, "groups")) if raw.get("groups") else "")
     return LmEvalOutcome(run_dir=run_dir, results=results, lm_eval=raw, table=table)

@@ -7,12 +7,13 @@ run can be re-scored without its model. Only applicable ("ok") records count in 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from iitbench.metrics.stats import mean_stderr, wilson_interval
+from iitbench.schema import SampleRecord
 
-Record = Mapping[str, Any]
+Record = SampleRecord  # one line of samples.jsonl
 
 
 class _Tally:

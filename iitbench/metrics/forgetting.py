@@ -7,12 +7,13 @@ the item. Grouped per task (the scored turn's source, e.g. "synth.arith" or "mml
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from iitbench.metrics.paired import PairedComparison, compare_paired
+from iitbench.schema import SampleRecord
 
-Record = Mapping[str, Any]
+Record = SampleRecord  # one line of samples.jsonl
 
 
 def _scored(records: Iterable[Record]) -> dict[tuple[str, int], Record]:

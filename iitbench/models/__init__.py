@@ -83,6 +83,58 @@ def with_device(spec: str, model_args: dict[str, Any], device: str | None) -> di
     return model_args
 
 
+_SIMPLE = {int: "an integer", float: "a number", bool: "true or false", str: "a string", type(None): "none"}
+
+
+def _annotation(cls: type, name: str) -> Any:
+    """The type annotation of constructor argument `name` in `cls` or the nearest base class that declares it."""
+    import inspect
+    import typing
+
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        try:
+            declared = init is not None and name in inspect.signature(init).parameters
+        except (TypeError, ValueError):  # builtins without a signature
+            declared = False
+        if declared:
+            try:
+                return typing.get_type_hints(init).get(name)
+            except Exception:  # noqa: BLE001 - unresolvable annotations: nothing to check
+                return None
+    return None
+
+
+def _fits(value: Any, kind: type) -> bool:
+    if kind is bool or isinstance(value, bool):
+        return kind is bool and isinstance(value, bool)
+    if kind is float:
+        return isinstance(value, (int, float))
+    return isinstance(value, kind)
+
+
+def check_model_args(cls: type, args: dict[str, Any]) -> dict[str, Any]:
+    """`--model-args` checked against the adapter's constructor annotations (int, float, bool, str, X | None), the
+    same way for every adapter: a wrong type is a one-line ModelError naming the argument, not a traceback. A number
+    given where only a string fits becomes that string (`reply=1`)."""
+    import types
+    import typing
+
+    out = dict(args)
+    for key, value in args.items():
+        hint = _annotation(cls, key)
+        kinds = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+        if hint is None or not all(k in _SIMPLE for k in kinds) or any(_fits(value, k) for k in kinds):
+            continue
+        if str in kinds and isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[key] = str(value)
+            continue
+        wanted = " or ".join(_SIMPLE[k] for k in kinds)
+        raise ModelError(f"--model-args {key}={value!r}: {getattr(cls, 'name', '') or cls.__name__} takes {wanted} "
+                         f"for {key}")
+    return out
+
+
 def load_model(spec: str, model_args: dict[str, Any] | None = None) -> Adapter:
     """Build an adapter from `--model` and parsed `--model-args`."""
     name, extra = split_model_name(spec)
@@ -90,6 +142,7 @@ def load_model(spec: str, model_args: dict[str, Any] | None = None) -> Adapter:
     args = {**extra, **(model_args or {})}
     if "path" in extra and "path" in (model_args or {}):
         raise ModelError(f"--model {spec!r} already names a path; drop path= from --model-args")
+    args = check_model_args(cls, args)
     try:
         adapter = cls(**args)
     except TypeError as e:
@@ -100,4 +153,4 @@ def load_model(spec: str, model_args: dict[str, Any] | None = None) -> Adapter:
 
 
 __all__ = ["MODELS", "Adapter", "Capabilities", "ChoiceRequest", "ChoiceResult", "GenerateRequest", "GenerateResult",
-           "ImageRef", "Message", "load_model", "parse_model_args", "split_model_name", "with_device"]
+           "ImageRef", "Message", "check_model_args", "load_model", "parse_model_args", "split_model_name", "with_device"]

@@ -13,16 +13,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from iitbench.data.types import Item
-from iitbench.errors import ModelError
+from iitbench.errors import ModelError, UserError
 from iitbench.models.protocol import Adapter, ChoiceRequest, ChoiceResult, GenerateRequest, Message
 from iitbench.runner.render import PromptFormat, parse_choice, render, rendered_length
 from iitbench.runner.samplelog import RecordKey, SampleLog
+from iitbench.schema import SampleRecord
 
 MODES = ("teacher-forced", "free-running")
-SOURCES = ("score", "generate")
+FREE_RUNNING_SOURCES = ("score", "generate")  # where free-running context answers come from
 
 
 @dataclass(frozen=True)
@@ -36,9 +37,23 @@ class RunSettings:
     seed: int = 0
     prompt_format: PromptFormat = field(default_factory=PromptFormat)
 
+    def __post_init__(self) -> None:  # the one place these settings are checked (CLI, API, runner)
+        if self.mode not in MODES:
+            raise UserError(f"--mode {self.mode!r}: use one of {', '.join(MODES)}")
+        if self.free_running_source not in FREE_RUNNING_SOURCES:
+            raise UserError(f"--free-running-source {self.free_running_source!r}: use one of "
+                            f"{', '.join(FREE_RUNNING_SOURCES)}")
+        if not isinstance(self.batch_size, int) or isinstance(self.batch_size, bool) or self.batch_size < 1:
+            raise UserError(f"--batch-size {self.batch_size}: must be at least 1")
+        if self.limit is not None and (not isinstance(self.limit, int) or isinstance(self.limit, bool)
+                                       or self.limit < 1):
+            raise UserError(f"--limit {self.limit}: must be at least 1")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            raise UserError(f"--seed {self.seed!r}: give an integer")
+
 
 @dataclass(frozen=True)
-class Task:
+class TurnTask:
     """One (item, turn) to compute, rendered."""
 
     item: Item
@@ -59,11 +74,11 @@ def _argmax(values: Sequence[float]) -> int:
     return best
 
 
-def make_record(task: Task, mode: str, result: ChoiceResult | None, reason: str | None,
-                prediction: int | None = None, response: str | None = None) -> dict[str, Any]:
+def make_record(task: TurnTask, mode: str, result: ChoiceResult | None, reason: str | None,
+                prediction: int | None = None, response: str | None = None) -> SampleRecord:
     item, turn = task.item, task.turn
     gold = item.turns[turn].answer
-    rec: dict[str, Any] = {"id": item.id, "config": item.config, "turn": turn, "scored": turn == item.scored_turn,
+    rec: SampleRecord = {"id": item.id, "config": item.config, "turn": turn, "scored": turn == item.scored_turn,
                            "position": item.position(turn), "source": item.turns[turn].source, "mode": mode,
                            "status": "n/a" if result is None else "ok", "reason": reason, "loglik": [], "n_tokens": [],
                            "prediction": None, "prediction_norm": None, "gold": gold, "correct": None,
@@ -82,7 +97,7 @@ class Engine:
     """Runs tasks through an adapter in batches and appends their records to the log."""
 
     def __init__(self, adapter: Adapter, root: Path, settings: RunSettings, log: SampleLog,
-                 done: dict[RecordKey, dict[str, Any]], on_progress: Callable[[int], None] = lambda n: None):
+                 done: dict[RecordKey, SampleRecord], on_progress: Callable[[int], None] = lambda n: None):
         self.adapter = adapter
         self.root = Path(root)
         self.settings = settings
@@ -113,15 +128,15 @@ class Engine:
             out.append(self.fmt.context_answer(item.turns[j], item.turns[j].answer) if response is None else response)
         return out
 
-    def _task(self, item: Item, turn: int, answers: list[str]) -> Task:
-        return Task(item=item, turn=turn, messages=render(item, turn, self.root, self.fmt, answers),
+    def _task(self, item: Item, turn: int, answers: list[str]) -> TurnTask:
+        return TurnTask(item=item, turn=turn, messages=render(item, turn, self.root, self.fmt, answers),
                     choices=self.fmt.candidates_for(item.turns[turn]))
 
     # --- batching ------------------------------------------------------------------------------------------------
-    def _process(self, tasks: list[Task]) -> None:
+    def _process(self, tasks: list[TurnTask]) -> None:
         mode = self.settings.mode
-        na: list[dict[str, Any]] = []
-        ready: list[Task] = []
+        na: list[SampleRecord] = []
+        ready: list[TurnTask] = []
         for t in tasks:
             reason = self.adapter.accepts(t.messages)
             if reason is None:
@@ -136,7 +151,7 @@ class Engine:
             batch = [ready[i] for i in order[start:start + bs]]
             self._commit(self._score_batch(batch))
 
-    def _commit(self, records: list[dict[str, Any]]) -> None:
+    def _commit(self, records: list[SampleRecord]) -> None:
         if not records:
             return
         self.log.append(records)
@@ -145,7 +160,7 @@ class Engine:
         self.computed += len(records)
         self.on_progress(len(records))
 
-    def _score_batch(self, batch: list[Task]) -> list[dict[str, Any]]:
+    def _score_batch(self, batch: list[TurnTask]) -> list[SampleRecord]:
         name = type(self.adapter).__name__
         requests = [ChoiceRequest(key=t.key, messages=t.messages, choices=t.choices) for t in batch]
         results = self.adapter.score_choices(requests)

@@ -23,6 +23,7 @@ from iitbench.models.protocol import ImageRef, Message, MessagePart, stable_hash
 LETTERS = string.ascii_uppercase
 LETTER_INSTRUCTION = "\nAnswer with the option's letter from the given choices directly."
 TEXT_INSTRUCTION = "\nAnswer with the option's text from the given choices directly."
+CANDIDATES = ("letter", "text")  # what is scored: the option letters or the option texts
 # Rough cost of an image in "characters" when sorting requests by length; only the order of batches depends on it.
 IMAGE_LENGTH = 1000
 
@@ -38,8 +39,8 @@ class PromptFormat:
 
     @classmethod
     def for_candidates(cls, candidates: str) -> PromptFormat:
-        if candidates not in ("letter", "text"):
-            raise DataError(f"--candidates {candidates!r}: use letter or text")
+        if candidates not in CANDIDATES:
+            raise DataError(f"--candidates {candidates!r}: use one of {', '.join(CANDIDATES)}")
         return cls(instruction=LETTER_INSTRUCTION if candidates == "letter" else TEXT_INSTRUCTION,
                    candidates=candidates)  # type: ignore[arg-type]
 

@@ -17,7 +17,7 @@ import iitbench
 from iitbench.data.manifest import Dataset
 from iitbench.models.protocol import Adapter
 from iitbench.runner.engine import RunSettings
-from iitbench.runner.schema import SCHEMA_VERSION, ResultsFile
+from iitbench.schema import SCHEMA_VERSION, DataInfo, ResultsFile, Settings
 
 RESULTS_FILE = "results.json"
 
@@ -61,23 +61,33 @@ def provenance(started: str, wall_s: float, computed: int) -> dict[str, Any]:
     }
 
 
-def build_results(*, adapter: Adapter, model_spec: str, model_args: dict[str, Any], dataset: Dataset,
-                  dataset_path: str | None, n_items: int, settings: RunSettings, metrics: dict[str, Any],
-                  started: str, wall_s: float, computed: int) -> ResultsFile:
-    desc = adapter.describe()
+def data_info(dataset: Dataset, dataset_path: str | None, n_items: int) -> DataInfo:
+    return {"name": dataset.card.name, "path": str(dataset_path if dataset_path is not None else dataset.root),
+            "fingerprint": dataset.fingerprint, "n_items": n_items, "version": dataset.card.version}
+
+
+def settings_info(settings: RunSettings) -> Settings:
     free = settings.mode == "free-running"
+    return {"mode": settings.mode, "free_running_source": settings.free_running_source if free else None,
+            "batch_size": settings.batch_size, "seed": settings.seed, "limit": settings.limit,
+            "prompt_hash": settings.prompt_format.hash, "prompt_format": settings.prompt_format.to_json()}
+
+
+def build_results(*, adapter: Adapter, model_spec: str, model_args: dict[str, Any], data: DataInfo,
+                  settings: Settings, metrics: dict[str, Any], started: str, wall_s: float, computed: int,
+                  chat_template: bool = True, extra_provenance: dict[str, Any] | None = None) -> ResultsFile:
+    """results.json of any run (IIT datasets: `data_info` + `settings_info`; the lm-eval bridge its own parts).
+    `chat_template=False` when the prompts were scored as raw text (no template hash to record)."""
+    desc = adapter.describe()
     return {
         "schema_version": SCHEMA_VERSION,
         "model": {"name": model_spec, "args": dict(model_args), "fingerprint": desc.get("fingerprint") or adapter.fingerprint(),
                   "parameters": desc.get("parameters"), "dtype": desc.get("dtype"), "device": desc.get("device"),
-                  "chat_template_hash": desc.get("chat_template_hash")},
-        "data": {"name": dataset.card.name, "path": str(dataset_path if dataset_path is not None else dataset.root),
-                 "fingerprint": dataset.fingerprint, "n_items": n_items, "version": dataset.card.version},
-        "settings": {"mode": settings.mode, "free_running_source": settings.free_running_source if free else None,
-                     "batch_size": settings.batch_size, "seed": settings.seed, "limit": settings.limit,
-                     "prompt_hash": settings.prompt_format.hash, "prompt_format": settings.prompt_format.to_json()},
+                  "chat_template_hash": desc.get("chat_template_hash") if chat_template else None},
+        "data": data,
+        "settings": settings,
         "metrics": metrics,  # type: ignore[typeddict-item]
-        "provenance": provenance(started, wall_s, computed),  # type: ignore[typeddict-item]
+        "provenance": {**provenance(started, wall_s, computed), **(extra_provenance or {})},  # type: ignore[typeddict-item]
     }
 
 

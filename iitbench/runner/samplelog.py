@@ -17,30 +17,30 @@ from pathlib import Path
 from typing import IO, Any
 
 from iitbench.errors import DataError
+from iitbench.schema import SampleRecord
 
 SAMPLES_FILE = "samples.jsonl"
 
-#: Key order of a record (the schema is `iitbench.runner.schema.SampleRecord`).
-RECORD_KEYS = ("id", "config", "turn", "scored", "position", "source", "mode", "status", "reason", "loglik",
-               "n_tokens", "prediction", "prediction_norm", "gold", "correct", "correct_norm", "response")
+#: Key order of a record: the fields of `iitbench.schema.SampleRecord`, in order.
+RECORD_KEYS = tuple(SampleRecord.__annotations__)
 
 RecordKey = tuple[str, int]
 
 FSYNC_INTERVAL_S = 1.0
 
 
-def dumps_record(rec: dict[str, Any]) -> str:
+def dumps_record(rec: SampleRecord) -> str:
     return json.dumps({k: rec[k] for k in RECORD_KEYS}, ensure_ascii=False, allow_nan=True) + "\n"
 
 
-def _check(obj: Any, where: str) -> dict[str, Any]:
+def _check(obj: Any, where: str) -> SampleRecord:
     if not isinstance(obj, dict) or any(k not in obj for k in RECORD_KEYS):
         missing = [k for k in RECORD_KEYS if not isinstance(obj, dict) or k not in obj]
         raise DataError(f"{where}: not a sample record (missing {missing[:3]}); delete the run directory and rerun")
     return obj
 
 
-def read_records(path: Path, repair: bool = False) -> list[dict[str, Any]]:
+def read_records(path: Path, repair: bool = False) -> list[SampleRecord]:
     """All complete records of a samples file. A torn last line (no newline or bad JSON) is dropped, and with
     `repair` cut from the file so appends continue on a clean line; damage anywhere else is a DataError."""
     path = Path(path)
@@ -51,7 +51,7 @@ def read_records(path: Path, repair: bool = False) -> list[dict[str, Any]]:
     # After the final "\n" split() leaves b"" (clean end) or a partial line (torn write).
     tail = lines.pop()
     good_end = len(data) - len(tail)
-    records: list[dict[str, Any]] = []
+    records: list[SampleRecord] = []
     for lineno, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -81,11 +81,11 @@ class SampleLog:
         self._fh: IO[str] | None = None
         self._last_sync = 0.0
 
-    def load(self) -> dict[RecordKey, dict[str, Any]]:
+    def load(self) -> dict[RecordKey, SampleRecord]:
         """Records already present, by (id, turn); repairs a torn last line."""
         return {(r["id"], int(r["turn"])): r for r in read_records(self.path, repair=True)}
 
-    def append(self, records: Iterable[dict[str, Any]]) -> None:
+    def append(self, records: Iterable[SampleRecord]) -> None:
         text = "".join(dumps_record(r) for r in records)
         if not text:
             return
@@ -105,7 +105,7 @@ class SampleLog:
             self._fh.close()
             self._fh = None
 
-    def finalize(self, ordered: Iterable[dict[str, Any]]) -> None:
+    def finalize(self, ordered: Iterable[SampleRecord]) -> None:
         """Rewrite the file atomically with exactly `ordered` (canonical order)."""
         self.close()
         tmp = self.final_path.with_name(self.final_path.name + ".tmp")

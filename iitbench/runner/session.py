@@ -22,9 +22,9 @@ from iitbench.errors import UserError
 from iitbench.metrics import compute_metrics
 from iitbench.models.protocol import Adapter
 from iitbench.runner.distributed import barrier, init_world, load_all, my_items, remove_shards, sum_over_ranks
-from iitbench.runner.engine import MODES, SOURCES, Engine, RunSettings
+from iitbench.runner.engine import Engine, RunSettings
 from iitbench.runner.identity import RunIdentity, claim_run_dir
-from iitbench.runner.results import RESULTS_FILE, build_results, utc_now, write_results
+from iitbench.runner.results import RESULTS_FILE, build_results, data_info, settings_info, utc_now, write_results
 from iitbench.runner.samplelog import SampleLog
 
 
@@ -42,8 +42,6 @@ def select_items(items: Sequence[Item], limit: int | None) -> list[Item]:
     """The first `limit` items of every config, in dataset order (all items when limit is None)."""
     if limit is None:
         return list(items)
-    if limit < 1:
-        raise UserError(f"--limit {limit}: must be at least 1")
     seen: dict[str, int] = {}
     out = []
     for it in items:
@@ -64,13 +62,7 @@ def _seed_everything(seed: int) -> None:
         torch.manual_seed(seed)
 
 
-def _check_settings(adapter: Adapter, s: RunSettings, spec: str) -> None:
-    if s.mode not in MODES:
-        raise UserError(f"--mode {s.mode!r}: use one of {', '.join(MODES)}")
-    if s.free_running_source not in SOURCES:
-        raise UserError(f"--free-running-source {s.free_running_source!r}: use one of {', '.join(SOURCES)}")
-    if s.batch_size < 1:
-        raise UserError(f"--batch-size {s.batch_size}: must be at least 1")
+def _check_capabilities(adapter: Adapter, s: RunSettings, spec: str) -> None:
     if s.mode == "free-running" and s.free_running_source == "generate" and not adapter.capabilities.generate:
         raise UserError(f"--free-running-source generate: model {spec!r} cannot generate; use score")
 
@@ -78,7 +70,7 @@ def _check_settings(adapter: Adapter, s: RunSettings, spec: str) -> None:
 def run_dataset(adapter: Adapter, dataset: Dataset, settings: RunSettings, run_dir: Path, *, model_spec: str,
                 model_args: dict[str, Any], dataset_path: str | None = None, progress: bool = True) -> RunOutcome:
     """Score `dataset` with `adapter` into `run_dir` (resuming what is there) and write results.json."""
-    _check_settings(adapter, settings, model_spec)
+    _check_capabilities(adapter, settings, model_spec)
     started, t0 = utc_now(), time.perf_counter()
     _seed_everything(settings.seed)
     items = select_items(dataset.items, settings.limit)
@@ -121,8 +113,8 @@ def run_dataset(adapter: Adapter, dataset: Dataset, settings: RunSettings, run_d
 
     if world.is_main:
         wall = time.perf_counter() - t0
-        results = build_results(adapter=adapter, model_spec=model_spec, model_args=model_args, dataset=dataset,
-                                dataset_path=dataset_path, n_items=len(items), settings=settings,
+        results = build_results(adapter=adapter, model_spec=model_spec, model_args=model_args,
+                                data=data_info(dataset, dataset_path, len(items)), settings=settings_info(settings),
                                 metrics=compute_metrics(ordered), started=started, wall_s=wall, computed=computed)
         write_results(run_dir, results)
     barrier(world)  # results.json is written

@@ -146,11 +146,11 @@ def test_results_file_has_schema_keys(small_ds, tmp_path):
 def test_acc_norm_divides_by_candidate_bytes():
     from iitbench.data.types import Item, TextPart, Turn
     from iitbench.models.protocol import ChoiceResult
-    from iitbench.runner.engine import Task
+    from iitbench.runner.engine import TurnTask
 
     turn = Turn(kind="T", source="s", parts=(TextPart("q"),), choices=("aaaa", "é"), answer=1)
     item = Item(id="i", config="T", turns=(turn,), scored_turn=0)
-    task = Task(item=item, turn=0, messages=(), choices=("aaaa", "é"))  # "é" is 2 bytes
+    task = TurnTask(item=item, turn=0, messages=(), choices=("aaaa", "é"))  # "é" is 2 bytes
     rec = make_record(task, "teacher-forced", ChoiceResult(logliks=(-4.0, -3.0), n_tokens=(1, 1)), None)
     assert rec["prediction"] == 1 and rec["prediction_norm"] == 0  # -1.0 per byte beats -1.5
     assert rec["correct"] is True and rec["correct_norm"] is False

@@ -1,5 +1,8 @@
 """The results files of a run directory, as TypedDicts: `results.json` (ResultsFile) and `samples.jsonl` lines
-(SampleRecord). Every key has a one-line doc; bump SCHEMA_VERSION on any incompatible change."""
+(SampleRecord). Every key has a one-line doc; bump SCHEMA_VERSION on any incompatible change.
+
+The one definition of both: the runner writes them, and metrics, reports and the API read them with these types. It
+imports nothing, so re-scoring and reporting stay light."""
 
 from __future__ import annotations
 
