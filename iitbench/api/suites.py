@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from iitbench.errors import UserError
+from iitbench.lmeval.suite import PREFIX as LMEVAL_PREFIX
 
 NAMED_SUITES = ("iit", "text", "mm")
-LMEVAL_PREFIX = "lm-eval:"
 RUNS_ROOT = Path("iitbench-runs")  # default output root of every command
 
 

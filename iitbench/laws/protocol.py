@@ -79,6 +79,3 @@ class LawsResult:
     segments: Segments
     masses: tuple[tuple[float, ...], ...] = field(default_factory=tuple)  # [len(LABEL_NAMES)][n_layers]
     n_queries: int = 0
-
-    def curve(self, segment: str) -> tuple[float, ...]:
-        return self.masses[LABEL_NAMES.index(segment)]

@@ -37,10 +37,6 @@ class LmEvalOutcome:
     table: str  # lm-eval's markdown table
 
 
-def is_lmeval_suite(suite: str) -> bool:
-    return suite.startswith(PREFIX)
-
-
 def parse_tasks(suite: str) -> list[str]:
     tasks = [t.strip() for t in suite[len(PREFIX):].split(",") if t.strip()]
     if not tasks:
