@@ -19,12 +19,14 @@ class ZooCommand(Command):
         sub = parser.add_subparsers(dest="zoo_action", metavar="ACTION", required=True)
         build = sub.add_parser("build", help="train zoo models into --out (skips models whose card is current)")
         build.add_argument("--only", nargs="+", default=None, metavar="NAME",
-                           help="models to build (default: all five shipped models); names from `iitbench zoo list`")
+                           help="models to build (default: all five shipped models; with --sweep: all sweep variants); "
+                                "names from `iitbench zoo list`")
         build.add_argument("--out", type=Path, default=None, metavar="DIR",
                            help="output directory (default: the shipped weights, iitbench/zoo/weights)")
         build.add_argument("--seed", type=int, default=0, help="training seed (default: 0)")
         build.add_argument("--sweep", action="store_true",
-                           help="build the sweep variants (ablations) into --out; never into the shipped weights")
+                           help="build the sweep variants (ablations; with --only, just the named ones) into --out; "
+                                "never into the shipped weights")
         build.add_argument("--work-dir", type=Path, default=None, metavar="DIR",
                            help="intermediate training stages and data (default: the iitbench cache)")
         build.add_argument("--leaderboard", type=Path, default=DEFAULT_LEADERBOARD, metavar="FILE",

@@ -1,6 +1,7 @@
-"""Reports from run directories (Markdown now; HTML and plots plug in beside `markdown`). Reads files, not models."""
+"""Reports from run directories: the HTML page and its Markdown twin (`sections`, `html`, `markdown_doc`) and a run's
+accuracy table (`markdown`). Reads files, not models."""
 
-from iitbench.report.markdown import compare_table, fmt_acc, run_table
+from iitbench.report.markdown import fmt_acc, run_table
 from iitbench.report.runs import RunView, load_run
 
-__all__ = ["RunView", "compare_table", "fmt_acc", "load_run", "run_table"]
+__all__ = ["RunView", "fmt_acc", "load_run", "run_table"]

@@ -3,8 +3,8 @@ into `out_dir/<name>/`.
 
 Deterministic by seed on one machine; one log line per stage with its timing; stages whose card matches their recipe
 hash are skipped (resume). The shipped weights are this function's output with `out_dir = iitbench.zoo.WEIGHTS_DIR`
-(on 2 idle CPU cores: tokenizer 7 s, siglip-tiny ≈ 3-5 min, base-tiny 11 min, llava-tiny 1.4 min, wings-tiny 2.2 min);
-`leaderboards/zoo.md` is written from the cards.
+(minutes on 2 CPU cores, base-tiny the longest; measured stage times: benchmarks/RESULTS.md, "Zoo build times and
+recipe measurements"); `leaderboards/zoo.md` is written from the cards.
 """
 
 from __future__ import annotations
@@ -136,26 +136,39 @@ def _source(out_dir: Path, name: str) -> Path:
 
 
 def selected(only: Sequence[str] | None, sweep: bool) -> list[str]:
-    """Stage names to build, in build order; `sweep` adds the sweep variants (alone when `only` is empty)."""
+    """Stage names to build, in build order.
+
+    Without `sweep`: the shipped models in `only`, default all five. With `sweep`: the sweep variants named in `only`,
+    default all of them.
+    """
     from iitbench.zoo.sweep import sweep_recipes
 
     variants = list(sweep_recipes())
-    known = list(STAGES) + variants
-    unknown = [w for w in (only or ()) if w not in known]
+    if sweep:
+        unknown = [w for w in (only or ()) if w not in variants]
+        if unknown:
+            raise UserError(f"--sweep --only {', '.join(unknown)}: unknown sweep variant; the valid names are the "
+                            "sweep-* rows of `iitbench zoo list`")
+        wanted = set(only or variants)
+        return [n for n in variants if n in wanted]
+    swept = [w for w in (only or ()) if w in variants]
+    if swept:  # ablations never land in the shipped weights by accident
+        raise UserError(f"--only {', '.join(swept)}: a sweep variant; build it with --sweep --only {swept[0]} "
+                        "--out DIR")
+    unknown = [w for w in (only or ()) if w not in STAGES]
     if unknown:
         raise UserError(f"--only {', '.join(unknown)}: unknown zoo model; choose from {', '.join(STAGES)} "
-                        "(or a sweep variant, see `iitbench zoo list`)")
-    wanted = set(only or ()) | (set(variants) if sweep else set())
-    if not only and not sweep:
-        wanted = set(STAGES)
-    return [n for n in known if n in wanted]
+                        "(or a sweep variant with --sweep, see `iitbench zoo list`)")
+    wanted = set(only or STAGES)
+    return [n for n in STAGES if n in wanted]
 
 
 def build_zoo(out_dir: Path, only: Sequence[str] | None = None, seed: int = 0,
               recipes: dict | None = None, log: Callable[[str], None] = _log, sweep: bool = False,
               work_dir: Path | None = None, leaderboard: Path | None = None, evaluate: bool = True,
               force: bool = False) -> dict[str, Path]:
-    """Build the selected stages (default: the five shipped models) into `out_dir/<name>/`.
+    """Build the selected stages (default: the five shipped models; with `sweep`: the sweep variants in `only`, or
+    all of them) into `out_dir/<name>/`.
 
     A stage whose card already has the same recipe hash and seed (and, for MLLMs, the same backbones) is skipped,
     so a rerun resumes an interrupted build. MLLM training stages live in `work_dir` (default: the iitbench cache).

@@ -63,8 +63,9 @@ def question_text(q: Question) -> str:
 
 
 #: The zoo answers with the option's text, not its letter: a ~1M-parameter model trained for minutes does not learn
-#: to bind an answer to its option letter (measured: base-tiny trained on letter answers scored 25.1% = chance on the
-#: text suite, with flat letter scores), while scoring option texts is learnt (see reference/toy_training.md).
+#: to bind an answer to its option letter (base-tiny trained on letter answers stayed at chance on the text suite,
+#: with flat letter scores; benchmarks/RESULTS.md, "Zoo build times and recipe measurements"), while scoring option
+#: texts is learnt.
 ANSWER_FORMAT = "text"
 FORMAT = PromptFormat.for_candidates(ANSWER_FORMAT)
 

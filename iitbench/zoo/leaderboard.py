@@ -113,7 +113,7 @@ def zoo_table(cards: Mapping[str, Mapping[str, Any]], replicates: Sequence[Mappi
     lines = ["# Zoo leaderboard", "",
              "Accuracy (%) on IIT-synth test-split suites (4 options, chance 25%), from each model's zoo_card.json. "
              f"Build seed(s): {', '.join(seeds) or '–'}. Within one seed, differences under ~5 points on a mean are "
-             "noise (reference/toy_training.md).", "", *_summary(cards),
+             "noise (a 350-item mean near 50% has a standard error of ≈ 2.7 points).", "", *_summary(cards),
              "## Text suite (forgetting)", "", *_family_table(cards, MAIN, "text"), "",
              "## Visual (mm suite)", "", *_family_table(cards, MLLMS, "mm"), *_seed_table(cards, replicates),
              *_sweep_table(cards)]

@@ -7,10 +7,8 @@ everything that decides the stage's weights (backbone cards, assembly, data, the
 stage (its `train_log.json` has the same config hash) is reused, so an interrupted build resumes at stage
 granularity and sweep variants that share a prefix of stages (e.g. the same WINGS stage 1) train it once.
 
-Timings (2026-11-29, the shipped build on 2 idle cores, batch 8, fp32, MM_DATA): projector-only warm-up 7.7 s /
-100 steps, naive full fine-tune 60 s / 600 steps, WINGS stage 1 11.6 s / 100, WINGS stage 2 93 s / 600, each
-including its fixed cost (load, tokenise, Trainer set-up); the text + mm suites evaluate in ~5 s (prefix-shared
-scoring). STEP_SECONDS and STAGE_OVERHEAD_SECONDS are these figures, for the sweep's estimate.
+STEP_SECONDS and STAGE_OVERHEAD_SECONDS come from the shipped build's measured stage times (benchmarks/RESULTS.md,
+"Zoo build times and recipe measurements"), for the sweep's estimate.
 """
 
 from __future__ import annotations
@@ -27,10 +25,10 @@ from typing import Any
 from iitbench.zoo.assemble import AssembleSpec, assemble_wings
 from iitbench.zoo.recipes import LLMRecipe, MLLMRecipe, StageRecipe, recipe_hash
 
-# Idle 2-core wall seconds per optimiser step (batch 8) per stage kind, from the build timings above; the sweep's
-# budget estimate uses these.
+# Idle 2-core wall seconds per optimiser step (batch 8) per stage kind, from the measured build timings (see the
+# module docstring); the sweep's budget estimate uses these.
 STEP_SECONDS = {"naive-projector": 0.05, "naive-full": 0.09, "wings-1": 0.09, "wings-2": 0.145}
-# Fixed cost of one stage (load the model, tokenise the data, build the Trainer): ~3 s idle.
+# Fixed cost of one stage (load the model, tokenise the data, build the Trainer), idle seconds.
 STAGE_OVERHEAD_SECONDS = 3.0
 ALIGN_FILE = "align.json"
 

@@ -56,7 +56,7 @@ class LLMRecipe:
     max_position_embeddings: int = 1024  # the eval window; training sequences are `seq_len`
     seq_len: int = 256
     batch_size: int = 16
-    steps: int = 2200  # ≈ 11 min on 2 cores; 3,000 steps gave 56.6% vs 51.7% here, 1,200 steps 37.4%
+    steps: int = 2200  # text accuracy vs build time, measured at 1,200 / 2,200 / 3,000 steps: benchmarks/RESULTS.md
     learning_rate: float = 2e-3
     min_lr_ratio: float = 0.1
     warmup_steps: int = 50
@@ -85,10 +85,10 @@ class StageRecipe:
 #: The zoo's multimodal training data, the same for every MLLM recipe (fair comparison): 300 single-turn image
 #: questions per visual family (7 families: 2,100) + 300 two-turn dialogues drawn from V and TV (a text question, then
 #: an image one). Text answers ≈ 150 / 2,550 ≈ 6% of the answer turns, like LLaVA-1.5's mix (≈ 6% text-only
-#: ShareGPT), and no text-only record. Measured (2026-11, seed 0): with the earlier mix (T, TV, TTV, V dialogues:
-#: ≈ 33% of answer turns were text) and 250 steps the naive recipe lost only 2.0 points of text (CI [−6.6, +2.6]):
-#: the text turns were replay, which toy_training.md found to remove forgetting (25% replay: −2.6). WINGS' claim is
-#: that it keeps text skills without much text-only data, so the data must not hide forgetting behind replay.
+#: ShareGPT), and no text-only record. An earlier mix with a third of the answer turns in text hid the naive recipe's
+#: forgetting: those turns acted as text replay, and replay removes forgetting (measurements: benchmarks/RESULTS.md,
+#: "Zoo build times and recipe measurements"). WINGS' claim is that it keeps text skills without much text-only
+#: data, so the data must not hide forgetting behind replay.
 MM_DATA = LlavaDataSpec(n_visual_per_family=300, n_text_per_family=0, n_mixed=300, configs=("V", "TV"))
 
 
@@ -124,15 +124,13 @@ class MLLMRecipe:
         return self.method == "wings"
 
 
-# Step counts: 600 stage-2 steps x 8 ≈ 1.9 epochs of the 2,400 records. Measured (2026-11-29, seed 0) against the
-# shipped base-tiny (2,200 steps, text 51.7%): naive text 40.3% (−11.4) / visual 53.4%, WINGS 54.3% (+2.6) / 50.6%;
-# against a 3,000-step base-tiny (56.6%): −15.7 / +4.3. With 250 steps and the replay-heavy earlier mix the naive
-# recipe had lost only 2 points. Timings (2 idle cores): llava-tiny 83 s, wings-tiny 132 s including evaluation
-# (mllm.STEP_SECONDS); base-tiny's 11 min dominates the zoo's build time.
+# Step counts: 600 stage-2 steps x 8 ≈ 1.9 epochs of the 2,400 records; with 250 steps and the replay-heavy earlier
+# mix the naive recipe barely forgot. The shipped pair's scores: leaderboards/zoo.md; scores measured at other
+# settings and the stage timings: benchmarks/RESULTS.md, "Zoo build times and recipe measurements".
 ALIGN_STEPS, TUNE_STEPS = 100, 600
 HIGH_LR, LOW_LR = 1e-3, 5e-5
 
-#: Naive LLaVA recipe: projector warm-up, then full fine-tune of LLM + projector at a HIGH LR (toy_training naive row).
+#: Naive LLaVA recipe: projector warm-up, then full fine-tune of LLM + projector at a HIGH LR (the LR that forgets).
 LLAVA_TINY = MLLMRecipe(name="llava-tiny", method="naive", stages=(
     StageRecipe("warmup", "naive", "align", ALIGN_STEPS, lr_projector=HIGH_LR, train=("projector",)),
     StageRecipe("full", "naive", "mix", TUNE_STEPS, lr_projector=HIGH_LR, lr_llm=HIGH_LR),

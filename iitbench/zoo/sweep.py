@@ -1,16 +1,16 @@
 """`iitbench zoo build --sweep`: recipe variations around llava-tiny / wings-tiny (the paper's ablations, tiny).
 
-Axes (spec/wings.md, ablations): learning-rate scheme (uniform high, uniform low, split = high projector + low LLM),
-naive vs WINGS, which learners train (visual only, textual only, both), and training length (x0.5, x2). Every variant
-uses the same multimodal data (MM_DATA) and seed as the shipped pair, and is built into `--out/<name>/` with its card
-(never into the shipped weights).
+Axes (the ablations of the WINGS paper, Zhang et al., NeurIPS 2024, arXiv:2406.03496): learning-rate scheme (uniform
+high, uniform low, split = high projector + low LLM), naive vs WINGS, which learners train (visual only, textual only,
+both), and training length (x0.5, x2). Every variant uses the same multimodal data (MM_DATA) and seed as the shipped
+pair, and is built into `--out/<name>/` with its card (never into the shipped weights).
 
-Budget (estimate from the shipped build's measured stage times, mllm.STEP_SECONDS, 2 idle cores): a standard-length
-naive variant ≈ 1.4 min, a WINGS one ≈ 2 min including its two suite evaluations; the 13 variants below (3 naive and
-6 WINGS at x1, one naive and one WINGS at x0.5 and at x2) sum to `estimate_minutes()` ≈ 24 min, under the 60-minute
-budget, before any reuse: stage dirs are keyed by the stage chain, so variants whose first stage equals wings-tiny's /
-llava-tiny's (all LR and learner variants but textual-only / no-learners) reuse it, sweep-naive-uniform-high equals
-llava-tiny's chain and sweep-wings-split equals wings-tiny's (only their evaluation runs).
+Budget: `estimate_minutes()` sums the 13 variants (3 naive and 6 WINGS at x1, one naive and one WINGS at x0.5 and at
+x2) from the shipped build's measured per-step times (mllm.STEP_SECONDS) and must stay under an hour on 2 idle cores
+(measured figures: benchmarks/RESULTS.md, "Zoo build times and recipe measurements"). That is before any reuse: stage
+dirs are keyed by the stage chain, so variants whose first stage equals wings-tiny's / llava-tiny's (all LR and
+learner variants but textual-only / no-learners) reuse it, sweep-naive-uniform-high equals llava-tiny's chain and
+sweep-wings-split equals wings-tiny's (only their evaluation runs).
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from dataclasses import replace
 
 from iitbench.zoo.recipes import HIGH_LR, LLAVA_TINY, LOW_LR, WINGS_TINY, MLLMRecipe, StageRecipe
 
-EVAL_MINUTES = 0.15  # text + mm suites through `wings:` (700 items) + base-tiny's text suite: ~5-10 s idle
+#: text + mm suites through `wings:` (700 items) + base-tiny's text suite; measured: benchmarks/RESULTS.md
+EVAL_MINUTES = 0.15
 
 
 def _scaled(recipe: MLLMRecipe, name: str, factor: float) -> MLLMRecipe:

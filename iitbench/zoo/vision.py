@@ -1,9 +1,10 @@
 """The zoo's vision encoder: a tiny SigLIP-architecture `SiglipVisionModel`, pre-trained on IIT-synth train images.
 
-Objective (cheap, ~1-2 min on 2 cores): five linear heads on the mean-pooled patch features predict scene attributes
-of the rendered spec: the biggest shape's kind, colour and position, the number of shapes, and the written word or
-number ("none" when there is none). The encoder is then saved alone (safetensors) and meant to be frozen by the
-MLLMs built on it. Pixels: RGB / 255, normalised with mean = std = 0.5 (SigLIP's convention).
+Objective (cheap: minutes on 2 cores; measured times in benchmarks/RESULTS.md): five linear heads on the mean-pooled
+patch features predict scene attributes of the rendered spec: the biggest shape's kind, colour and position, the
+number of shapes, and the written word or number ("none" when there is none). The encoder is then saved alone
+(safetensors) and meant to be frozen by the MLLMs built on it. Pixels: RGB / 255, normalised with mean = std = 0.5
+(SigLIP's convention).
 """
 
 from __future__ import annotations

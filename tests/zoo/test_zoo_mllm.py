@@ -199,7 +199,7 @@ def test_a_sweep_variant_sharing_wings_stage1_reuses_it_and_gets_its_own_card(bu
     variant = replace(micro_recipes["wings-tiny"], name="sweep-wings-uniform-low",
                       stages=(s1, replace(s2, lr_llm=1e-4)))
     logs: list[str] = []
-    out = build_zoo(zoo_root, only=["sweep-wings-uniform-low"], seed=0,
+    out = build_zoo(zoo_root, only=["sweep-wings-uniform-low"], seed=0, sweep=True,
                     recipes={**micro_recipes, variant.name: variant}, log=logs.append, work_dir=work, evaluate=False)
     assert any("sweep-wings-uniform-low: stage1" in line and "reused" in line for line in logs)
     assert any("sweep-wings-uniform-low: stage2" in line and "reused" not in line for line in logs)
@@ -211,7 +211,7 @@ def test_same_seed_gives_the_same_wings_weights(zoo_root, micro_recipes, tmp_pat
     recipe = replace(micro_recipes["wings-tiny"], name="sweep-wings-short")
     weights = []
     for run in ("a", "b"):
-        out = build_zoo(zoo_root, only=[recipe.name], seed=0, recipes={**micro_recipes, recipe.name: recipe},
+        out = build_zoo(zoo_root, only=[recipe.name], seed=0, sweep=True, recipes={**micro_recipes, recipe.name: recipe},
                         log=None, work_dir=tmp_path / run, evaluate=False, force=True)
         weights.append((out[recipe.name] / "model.safetensors").read_bytes())
     assert weights[0] == weights[1]

@@ -1,6 +1,7 @@
 """TrainConfig: every knob of a WINGS training run, loaded from YAML/JSON with `key=value` overrides.
 
-Learning rates left as null take the released scripts' values for the stage (spec/wings.md, training table).
+Learning rates left as null take the stage's values in the released training scripts (STAGE_LRS below; WINGS, Zhang et
+al., NeurIPS 2024, arXiv:2406.03496, code github.com/AIDC-AI/Wings).
 """
 
 from __future__ import annotations

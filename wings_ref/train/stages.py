@@ -87,8 +87,9 @@ def resolve_token_ids(tokens: Iterable[int | str], convert) -> list[int]:
 def init_new_tokens(model: nn.Module, token_ids: list[int]) -> None:
     """Set the embedding (and untied output) rows of tokens unseen in pre-training to the mean of the other rows.
 
-    Fresh rows drift under AdamW and their logits get pushed down, so a new task cannot be learned at a low LR
-    (reference/toy_training.md). Use only for tokens that appear in the new data alone.
+    Fresh rows drift under AdamW (to several times the norm of trained rows) and their logits get pushed down, so a
+    new task cannot be learned at a low LR (measured on tiny Qwen2 models: benchmarks/RESULTS.md, "Zoo build times and
+    recipe measurements"). Use only for tokens that appear in the new data alone.
     """
     if not token_ids:
         return
