@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from iitbench.errors import UserError
+from iitbench.runner.outputs import check_output
 
 DEFAULT_PER_CONFIG = 100
 
@@ -32,6 +33,7 @@ def build(source: str = "synth", out: str | Path = "iit-data", *, sources: str |
         raise UserError("--embedder only applies to --grouping embedding; drop one of them")
     if sources is not None and not isinstance(sources, str):
         sources = ",".join(sources)
+    check_output(out, "dataset", flag="--out")
     split = split or ("test" if source == "synth" else None)
     inputs = load_inputs(source, sources, split, seed)
     build_dataset(inputs, Path(out), configs, per_config, seed, grouping=grouping, embedder=embedder, split=split)

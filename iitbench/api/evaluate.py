@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from iitbench.api.models import ModelLike, ResolvedModel, resolve_model
+from iitbench.api.models import ModelLike, ResolvedModel, resolve_model, spec_of
 from iitbench.api.results import RunResults
 from iitbench.api.suites import is_lmeval, model_slug, parse_suites, resolve_suite, run_dir
 from iitbench.errors import UserError
+from iitbench.runner.outputs import check_output
 
 
 def _run_one(resolved: ResolvedModel, suite: str | Path, out: Path | None, several: bool, *, mode: str,
@@ -68,12 +69,12 @@ def evaluate_suites(model: ModelLike, suites: str | Sequence[str | Path] = "iit"
     lm_suites = [s for s in names if isinstance(s, str) and is_lmeval(s)]
     if lm_suites and world_from_env().distributed:
         raise UserError(f"--suite {lm_suites[0]}: lm-eval suites run in one process; launch without torchrun")
-    for s in names:  # a bad suite fails before the (slow) model load
+    out = Path(output) if output is not None else None
+    for s in names:  # a bad suite or output fails before the (slow) model load
         if not (isinstance(s, str) and is_lmeval(s)):
-            resolve_suite(s, seed)
+            check_output(run_dir(out, spec_of(model), resolve_suite(s, seed)[1], mode, len(names) > 1), "run")
     init_world()  # torchrun: join the group (and pick this rank's GPU) before the model is loaded
     resolved = resolve_model(model, model_args, device)
-    out = Path(output) if output is not None else None
     runs: dict[str, RunResults] = {}
     for s in names:
         short, result = _run_one(resolved, s, out, len(names) > 1, mode=mode,

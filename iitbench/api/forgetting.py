@@ -13,10 +13,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from iitbench.api.models import ModelLike, resolve_model
+from iitbench.api.models import ModelLike, resolve_model, spec_of
 from iitbench.api.results import ForgettingResults, RunResults
 from iitbench.api.suites import RUNS_ROOT, model_slug, resolve_suite
 from iitbench.errors import UserError
+from iitbench.runner.lock import locked
+from iitbench.runner.outputs import check_output
 
 # A text-only multi-turn dialogue both models render with their own chat templates, to check the prompts are the same.
 PROBE_CHAT = ({"role": "user", "content": "Which number is larger, 3 or 5?"}, {"role": "assistant", "content": "5"},
@@ -44,12 +46,7 @@ def forgetting(mllm: ModelLike, base: ModelLike, *, mllm_args: str | dict[str, A
     the same prompts. Image items are not applicable to a text-only base and are left out of the pairing (counted).
     """
     from iitbench.data.manifest import load_dataset_dir
-    from iitbench.metrics.forgetting import paired_forgetting
-    from iitbench.models.protocol import Adapter
-    from iitbench.report.forgetting import forgetting_markdown, forgetting_plot
-    from iitbench.report.markdown import run_table
-    from iitbench.runner import PromptFormat, RunSettings, run_dataset
-    from iitbench.runner.samplelog import read_records
+    from iitbench.runner import RunSettings
 
     RunSettings(batch_size=batch_size, limit=limit, seed=seed)  # checks the settings before anything loads
     if n_boot < 100:
@@ -57,16 +54,31 @@ def forgetting(mllm: ModelLike, base: ModelLike, *, mllm_args: str | dict[str, A
     if isinstance(suite, str) and suite in ("iit", "mm", "all"):
         raise UserError(f"--suite {suite}: forgetting compares text skills; use text or a dataset directory")
     path, _ = resolve_suite(suite, seed)
-    dataset = load_dataset_dir(path)
-    names = {role: m if isinstance(m, str) else getattr(m, "spec", type(m).__name__)
-             for role, m in (("mllm", mllm), ("base", base))}
     out = Path(output) if output is not None else \
-        RUNS_ROOT / "forgetting" / f"{model_slug(names['mllm'])}-vs-{model_slug(names['base'])}"
+        RUNS_ROOT / "forgetting" / f"{model_slug(spec_of(mllm))}-vs-{model_slug(spec_of(base))}"
+    check_output(out, "forgetting")
+    for role in ("mllm", "base"):
+        check_output(out / role, "run")
     if isinstance(mllm, str) and isinstance(base, str):  # parse both before the first (slow) load: typos fail now
         from iitbench.api.models import model_args_of
 
         model_args_of(mllm, mllm_args, device)
         model_args_of(base, base_args, device)
+    dataset = load_dataset_dir(path)
+    with locked(out):
+        return _paired_runs(mllm, base, mllm_args, base_args, dataset, path, out, candidates, batch_size, limit, seed,
+                            n_boot, device, progress)
+
+
+def _paired_runs(mllm, base, mllm_args, base_args, dataset, path: Path, out: Path, candidates, batch_size, limit,
+                 seed, n_boot, device, progress) -> ForgettingResults:
+    from iitbench.metrics.forgetting import paired_forgetting
+    from iitbench.models.protocol import Adapter
+    from iitbench.report.forgetting import forgetting_markdown, forgetting_plot
+    from iitbench.report.markdown import run_table
+    from iitbench.runner import PromptFormat, RunSettings, run_dataset
+    from iitbench.runner.samplelog import read_records
+
     runs: dict[str, RunResults] = {}
     probes: dict[str, str | None] = {}
     settings = None

@@ -15,10 +15,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from iitbench.api.models import ModelLike, resolve_model
+from iitbench.api.models import ModelLike, resolve_model, spec_of
 from iitbench.api.results import LawsResults, ShiftComparison
 from iitbench.api.suites import RUNS_ROOT, model_slug, resolve_suite
 from iitbench.errors import DataError, UserError
+from iitbench.runner.lock import locked
+from iitbench.runner.outputs import check_output
 
 
 def laws_requests(dataset, limit: int | None) -> list:
@@ -69,6 +71,7 @@ def attention_shift(model: ModelLike, data: str | Path = "iit", *, model_args: s
     options = LawsOptions(head_reduction=head_reduction, per_query_norm=per_query_norm, segments=segments,
                           backend=backend, batch_size=batch_size)
     path = resolve_suite(data, seed)[0]
+    out = check_output(Path(output) if output is not None else RUNS_ROOT / "laws" / model_slug(spec_of(model)), "laws")
     dataset = load_dataset_dir(path)
     resolved = resolve_model(model, model_args, device)
     requests = laws_requests(dataset, limit)
@@ -82,9 +85,9 @@ def attention_shift(model: ModelLike, data: str | Path = "iit", *, model_args: s
                      "n_boot": n_boot, "seed": seed, "prompt_hash": PromptFormat().hash},
         "versions": _versions(),
     }
-    out = Path(output) if output is not None else RUNS_ROOT / "laws" / model_slug(resolved.spec)
-    summary = write_laws(out, results, header, n_boot, seed)
-    plot_curves(summary, out / "laws_curves")
+    with locked(out):
+        summary = write_laws(out, results, header, n_boot, seed)
+        plot_curves(summary, out / "laws_curves")
     return LawsResults(out, summary)
 
 
@@ -110,9 +113,9 @@ def compare_shifts(laws_dirs: Sequence[str | Path], output: str | Path, *,
     if forgetting_dirs and len(forgetting_dirs) != len(laws_dirs):
         raise UserError(f"--forgetting: give one directory per --compare directory ({len(laws_dirs)}), "
                         f"got {len(forgetting_dirs)}")
+    out = check_output(output, "compare")
     summaries = [read_summary(Path(d)) for d in laws_dirs]
     names = [s["model"]["name"] for s in summaries]
-    out = Path(output)
     plot_compare(summaries, names, out / "laws_compare")
     report: dict[str, Any] = {"models": [{"name": n, "dir": str(d), "shift": s["shift"], "settings": s["settings"]}
                                          for n, d, s in zip(names, laws_dirs, summaries)]}

@@ -20,6 +20,13 @@ class ResolvedModel:
     args: dict[str, Any]
 
 
+def spec_of(model: ModelLike) -> str:
+    """The name a model is recorded under: its spec string, or an adapter's `spec` / registry name / class name."""
+    if isinstance(model, str):
+        return model
+    return getattr(model, "spec", None) or getattr(model, "name", "") or type(model).__name__
+
+
 def model_args_of(model: str, model_args: str | dict[str, Any] | None, device: str | None) -> dict[str, Any]:
     """Parsed `k=v,...` (or a dict) plus `device` for adapters that take one; fails before anything loads."""
     from iitbench.models import parse_model_args, with_device
@@ -34,8 +41,7 @@ def resolve_model(model: ModelLike, model_args: str | dict[str, Any] | None = No
     if isinstance(model, Adapter):
         if model_args:
             raise ModelError("model_args given with an adapter instance; pass them when constructing the adapter")
-        spec = getattr(model, "spec", None) or getattr(model, "name", "") or type(model).__name__
-        return ResolvedModel(model, spec, dict(getattr(model, "init_args", {}) or {}))
+        return ResolvedModel(model, spec_of(model), dict(getattr(model, "init_args", {}) or {}))
     if not isinstance(model, str) or not model:
         raise ModelError(f"model {model!r}: give a model name (e.g. wings-tiny, hf-causal:DIR) or an Adapter")
     from iitbench.models import load_model
@@ -44,4 +50,4 @@ def resolve_model(model: ModelLike, model_args: str | dict[str, Any] | None = No
     return ResolvedModel(load_model(model, args), model, args)
 
 
-__all__ = ["ModelLike", "ResolvedModel", "model_args_of", "resolve_model"]
+__all__ = ["ModelLike", "ResolvedModel", "model_args_of", "resolve_model", "spec_of"]

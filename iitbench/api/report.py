@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from iitbench.api.results import ReportOutput
 from iitbench.errors import UserError
+from iitbench.runner.outputs import check_output_file
 
 
 def _write(path: Path, data: str | bytes) -> None:
@@ -39,10 +40,7 @@ def report(dirs: Sequence[str | Path], out: str | Path | None = None, *, recompu
 
     if not dirs:
         raise UserError("report: give at least one run, forgetting or LAWS directory")
-    path = Path(out) if out is not None else None
-    if path is not None and (not path.parent.is_dir() or path.is_dir()):
-        raise UserError(f"--out {path}: " + ("is a directory; give a file name such as report.html" if path.is_dir()
-                                             else f"directory {path.parent} does not exist; create it first"))
+    path = check_output_file(out) if out is not None else None
     doc = build_document(load_inputs([Path(d) for d in dirs], recompute=recompute))
     if path is None:
         return ReportOutput(markdown=render_markdown(doc, lambda fig: None))

@@ -12,6 +12,7 @@ import random
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ from iitbench.models.protocol import Adapter
 from iitbench.runner.distributed import barrier, init_world, load_all, my_items, remove_shards, sum_over_ranks
 from iitbench.runner.engine import Engine, RunSettings
 from iitbench.runner.identity import RunIdentity, claim_run_dir
+from iitbench.runner.lock import locked
+from iitbench.runner.outputs import check_output
 from iitbench.runner.results import RESULTS_FILE, build_results, data_info, settings_info, utc_now, write_results
 from iitbench.runner.samplelog import SampleLog
 
@@ -69,8 +72,19 @@ def _check_capabilities(adapter: Adapter, s: RunSettings, spec: str) -> None:
 
 def run_dataset(adapter: Adapter, dataset: Dataset, settings: RunSettings, run_dir: Path, *, model_spec: str,
                 model_args: dict[str, Any], dataset_path: str | None = None, progress: bool = True) -> RunOutcome:
-    """Score `dataset` with `adapter` into `run_dir` (resuming what is there) and write results.json."""
+    """Score `dataset` with `adapter` into `run_dir` (resuming what is there) and write results.json.
+
+    Rank 0 holds the directory's lock for the whole run (`lock.locked`): a second run on the same directory exits 2
+    at once, naming the holder; the ranks of one data-parallel run share it."""
     _check_capabilities(adapter, settings, model_spec)
+    check_output(run_dir, "run")
+    with locked(run_dir) if init_world().is_main else nullcontext():
+        return _run_locked(adapter, dataset, settings, Path(run_dir), model_spec=model_spec, model_args=model_args,
+                           dataset_path=dataset_path, progress=progress)
+
+
+def _run_locked(adapter: Adapter, dataset: Dataset, settings: RunSettings, run_dir: Path, *, model_spec: str,
+                model_args: dict[str, Any], dataset_path: str | None, progress: bool) -> RunOutcome:
     started, t0 = utc_now(), time.perf_counter()
     _seed_everything(settings.seed)
     items = select_items(dataset.items, settings.limit)
