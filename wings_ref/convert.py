@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from .configuration_wings import MODES
-from .errors import CheckpointError
+from .errors import CheckpointError, OneLineParser, check_new_output
 from .official import read_official
 
 DTYPES = {"auto": None, "bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}
@@ -32,7 +32,7 @@ agreement; the vision tower derives from SigLIP-so400m-patch14-384 (Apache-2.0);
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wings_ref.convert", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="wings_ref.convert", description=__doc__.splitlines()[0])
     parser.add_argument("src", type=Path, help="official-layout checkpoint directory (safetensors shards + config.json)")
     parser.add_argument("out", type=Path, help="output directory (created; must be empty if it exists)")
     parser.add_argument("--mode", choices=MODES, default="official", help="semantics recorded in the config")
@@ -46,14 +46,18 @@ def build_parser() -> argparse.ArgumentParser:
 def convert(src: Path, out: Path, mode: str = "official", dtype: torch.dtype | None = None,
             allow_pickle: bool = False, vision_layers_kept: int | None = None) -> Path:
     """Load `src` with the official-layout loader and save it to `out` with `save_pretrained` (safetensors)."""
-    if out.exists() and any(out.iterdir()):
-        raise CheckpointError(f"{out}: output directory is not empty; choose a new one")
+    check_new_output(out)
     loaded = read_official(src, mode, dtype, allow_pickle=allow_pickle, vision_layers_kept=vision_layers_kept)
-    loaded.model.save_pretrained(out)
+    partial = out.with_name(out.name + ".partial")  # written whole, then renamed: never a half-written OUT_DIR
+    shutil.rmtree(partial, ignore_errors=True)
+    loaded.model.save_pretrained(partial)
     for name in TOKENIZER_FILES:
         if (src / name).is_file():
-            shutil.copy2(src / name, out / name)
-    (out / "README.md").write_text(MODEL_CARD.format(source=src.name, mode=mode))
+            shutil.copy2(src / name, partial / name)
+    (partial / "README.md").write_text(MODEL_CARD.format(source=src.name, mode=mode))
+    if out.is_dir():
+        out.rmdir()  # empty (checked above)
+    partial.rename(out)
     return out
 
 

@@ -226,8 +226,23 @@ def read_official(directory: str | Path, mode: str = "official", dtype: torch.dt
     if not config_path.is_file():
         raise CheckpointError(f"{config_path}: not found; the LLM fields (hidden_size, layers, heads, vocab, "
                               "rope_theta) are read from it")
-    official = json.loads(config_path.read_text())
-    config = official_config(official, shards, mode, vision_config, vision_layers_kept, **overrides)
+    try:
+        official = json.loads(config_path.read_text(encoding="utf-8"))
+    except (ValueError, RecursionError) as exc:
+        raise CheckpointError(f"{config_path}: not valid JSON ({type(exc).__name__}); download it again") from None
+    if not isinstance(official, dict):
+        raise CheckpointError(f"{config_path}: must be a JSON object (the LLM's config), got "
+                              f"{type(official).__name__}")
+    if vision_layers_kept is not None and vision_layers_kept < 1:
+        raise CheckpointError(f"vision_layers_kept={vision_layers_kept}: keep at least one SigLIP layer "
+                              "(the release keeps all but the last)")
+    try:
+        config = official_config(official, shards, mode, vision_config, vision_layers_kept, **overrides)
+    except (TypeError, ValueError, KeyError) as exc:
+        if isinstance(exc, CheckpointError):
+            raise
+        raise CheckpointError(f"{config_path}: cannot build the model config from it "
+                              f"({' '.join(str(exc).split())[:160]}); check its LLM fields") from None
     inferred = infer_learners(shards.tensors, directory)
     kept = config.vision_config.num_hidden_layers
     mapping = {key: map_official_key(key, kept) for key in shards.tensors}

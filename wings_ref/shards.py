@@ -83,7 +83,7 @@ def find_shards(directory: str | Path, allow_pickle: bool = False) -> ShardSet:
 def _safetensors_headers(files: tuple[Path, ...]) -> dict:
     tensors = {}
     for path in files:
-        with safe_open(str(path), framework="pt") as handle:
+        with _open_safetensors(path) as handle:
             for key in handle.keys():
                 if key in tensors:
                     raise CheckpointError(f"{path}: key {key!r} is also in {tensors[key].file.name}; remove one copy")
@@ -92,11 +92,25 @@ def _safetensors_headers(files: tuple[Path, ...]) -> dict:
     return dict(sorted(tensors.items()))
 
 
+def _open_safetensors(path: Path):
+    """safe_open, with a truncated, empty or foreign file as a one-line CheckpointError."""
+    try:
+        return safe_open(str(path), framework="pt")
+    except Exception as exc:  # noqa: BLE001 - safetensors raises SafetensorError / OSError / ValueError
+        reason = " ".join(str(exc).split())[:120] or type(exc).__name__
+        raise CheckpointError(f"{path}: not a readable safetensors file ({reason}); download it again") from None
+
+
 def _load_pickle(path: Path) -> dict:
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except RuntimeError:  # legacy (non-zip) format cannot be memory-mapped
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except RuntimeError:  # legacy (non-zip) format cannot be memory-mapped
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - empty, truncated or refused (code payload) pickles
+        reason = " ".join(str(exc).split())[:120] or type(exc).__name__
+        raise CheckpointError(f"{path}: not a loadable weights file ({reason}); download it again or convert "
+                              "it to safetensors") from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"{path}: not a flat dict of tensors (a state_dict); cannot load it")
     return state
@@ -108,8 +122,13 @@ def iter_shards(shards: ShardSet) -> Iterator[tuple[Path, dict]]:
         if shards.pickle:
             yield path, _load_pickle(path)
         else:
-            with safe_open(str(path), framework="pt") as handle:
-                yield path, {key: handle.get_tensor(key) for key in handle.keys()}
+            with _open_safetensors(path) as handle:
+                try:
+                    tensors = {key: handle.get_tensor(key) for key in handle.keys()}
+                except Exception as exc:  # noqa: BLE001 - a header that promises more bytes than the file has
+                    raise CheckpointError(f"{path}: truncated or damaged tensor data ({type(exc).__name__}); "
+                                          "download it again") from None
+                yield path, tensors
 
 
 __all__ = ["TensorInfo", "ShardSet", "find_shards", "iter_shards", "SAFE_INDEX", "PICKLE_INDEX"]

@@ -29,8 +29,15 @@ def _load(name: str) -> Command:
     return getattr(importlib.import_module(mod), cls)()
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors on one line (exit 2), like every other bad input."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="iitbench",
         description="Measure what multimodal training does to a language model.",
         epilog="Example: iitbench run --model random --output runs/random",
@@ -60,6 +67,9 @@ def _set_threads(threads: int | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # transformers' warnings (long inputs, remote code, load reports) would precede our one-line errors; what they
+    # warn about is checked and reported by iitbench itself. TRANSFORMERS_VERBOSITY=warning brings them back.
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_command", None):

@@ -44,7 +44,19 @@ def _need(obj: dict, key: str, typ: type | tuple, where: str) -> Any:
     if not isinstance(val, typ) or (typ is int and isinstance(val, bool)):
         name = typ.__name__ if isinstance(typ, type) else "/".join(t.__name__ for t in typ)
         raise DataError(f"{where}: field {key!r} must be {name}, got {type(val).__name__}")
+    if isinstance(val, str):
+        _unicode(val, f"{where}: field {key!r}")
     return val
+
+
+def _unicode(text: str, what: str) -> str:
+    """Valid JSON can carry lone surrogates ("\\ud800"), which no UTF-8 file can hold: refuse them when read."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise DataError(f"{what} holds a lone surrogate ({text[e.start]!r} at character {e.start}), which is not "
+                        "text; fix the string") from None
+    return text
 
 
 def _parse_part(obj: Any, where: str) -> Part:
@@ -79,6 +91,10 @@ def parse_turn(obj: Any, where: str) -> Turn:
         raise DataError(f"{where}: {len(choices)} choice(s); a multiple-choice turn needs at least 2")
     if not all(isinstance(c, str) for c in choices):
         raise DataError(f"{where}: every choice must be a string")
+    for i, c in enumerate(choices):
+        if not _unicode(c, f"{where}: choice {i}").strip():
+            raise DataError(f"{where}: choice {i} is empty; an empty option has no tokens to score (it would "
+                            "always win); give every option text")
     answer = _need(obj, "answer", int, where)
     if not 0 <= answer < len(choices):
         raise DataError(f"{where}: answer index {answer} is out of range for {len(choices)} choices (0..{len(choices) - 1})")
@@ -116,18 +132,29 @@ def iter_items(path: Path) -> Iterable[Item]:
     """Parse items.jsonl line by line; blank lines are skipped, ids must be unique."""
     seen: dict[str, int] = {}
     try:
-        fh = open(path, encoding="utf-8")
+        fh = open(path, "rb")
     except FileNotFoundError:
         raise DataError(f"{path}: not found; a dataset directory needs {ITEMS_FILE} (build one with `iitbench build`)") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a directory; {ITEMS_FILE} must be a file with one JSON item per line") from None
+    except OSError as e:
+        raise DataError(f"{path}: cannot be read ({e.strerror}); check its permissions") from None
     with fh:
-        for lineno, line in enumerate(fh, 1):
+        for lineno, raw in enumerate(fh, 1):
+            where = f"{path}:{lineno}"
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise DataError(f"{where}: not UTF-8 (byte 0x{raw[e.start]:02x} at column {e.start + 1}); save the "
+                                "file as UTF-8") from None
             if not line.strip():
                 continue
-            where = f"{path}:{lineno}"
             try:
                 obj = json.loads(line.rstrip("\r\n"))
             except json.JSONDecodeError as e:
                 raise DataError(f"{where}: malformed JSON ({e.msg} at column {e.colno}); fix or remove the line") from None
+            except RecursionError:
+                raise DataError(f"{where}: JSON nested too deeply to be an item; fix or remove the line") from None
             item = parse_item(obj, where)
             if item.id in seen:
                 raise DataError(f"{where}: duplicate item id {item.id!r} (first on line {seen[item.id]}); ids must be unique")
@@ -237,10 +264,17 @@ def load_dataset_dir(root: Path, check_images: bool = True) -> Dataset:
             raw = json.loads(card_path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as e:
             raise DataError(f"{card_path}: malformed JSON ({e.msg}, line {e.lineno}); fix it or delete it") from None
+        except (UnicodeDecodeError, RecursionError) as e:
+            raise DataError(f"{card_path}: not a readable card ({type(e).__name__}); fix it or delete it") from None
         if not isinstance(raw, dict):
             raise DataError(f"{card_path}: must be a JSON object")
-        card = make_card(items, root, raw.get("name", root.name), str(raw.get("version", "0")),
-                         raw.get("licences", {}) or {}, raw.get("build", {}) or {})
+        licences, build = raw.get("licences") or {}, raw.get("build") or {}
+        if not isinstance(licences, dict) or not all(isinstance(v, str) for v in licences.values()):
+            raise DataError(f"{card_path}: 'licences' must be an object {{source: licence}}, got "
+                            f"{type(licences).__name__}; fix it or delete the file")
+        if not isinstance(build, dict) or not isinstance(raw.get("name", ""), str):
+            raise DataError(f"{card_path}: 'build' must be an object and 'name' a string; fix it or delete the file")
+        card = make_card(items, root, raw.get("name", root.name), str(raw.get("version", "0")), licences, build)
         if raw.get("fingerprint") not in (None, fp):
             # Edited after build: results record the true content hash, and we say so once.
             import warnings

@@ -76,10 +76,11 @@ class HFCausalAdapter(hc.WeightsIdentity, Adapter):
     def __init__(self, path: str, dtype: str = "auto", device: str = "cpu", chat_template: bool | str = True,
                  plain_template: bool = False, max_length: int | None = None, truncation: str = "left",
                  trust_remote_code: bool = False, revision: str | None = None, batch_size: int = 8,
-                 prefix_sharing: bool = True):
+                 prefix_sharing: bool = True, allow_pickle: bool = False):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        hc.check_model_args(truncation, max_length, batch_size, trust_remote_code=trust_remote_code)
+        hc.check_model_args(truncation, max_length, batch_size, trust_remote_code=trust_remote_code,
+                            allow_pickle=allow_pickle)
         self.path = hc.check_source(path)
         self.revision = None if revision is None else str(revision)
         self.device = hc.resolve_device(device)
@@ -90,7 +91,7 @@ class HFCausalAdapter(hc.WeightsIdentity, Adapter):
         self.tokenizer = hc.load_or_explain("tokenizer", self.path,
                                             lambda: AutoTokenizer.from_pretrained(self.path, **common))
         self.model = hc.load_weights(AutoModelForCausalLM, self.path, self.dtype, self.device, self.revision,
-                                     trust_remote_code)
+                                     trust_remote_code, allow_pickle)
         self.template, self.template_kind = self._pick_template(chat_template, plain_template)
         self.window = int(max_length) if max_length is not None else hc.config_window(self.model, DEFAULT_WINDOW,
                                                                                           self.tokenizer)

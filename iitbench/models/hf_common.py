@@ -80,7 +80,12 @@ def hub_offline() -> bool:
 
 
 def load_or_explain(what: str, path: str, loader: Callable[[], T]) -> T:
-    """Run a `from_pretrained` call; turn any failure into a ModelError naming the path and the fix."""
+    """Run a `from_pretrained` call; turn any failure into a ModelError naming the path and the fix. transformers'
+    own warnings are kept quiet meanwhile, so a failure is one line (what they would say is checked here)."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
     try:
         return loader()
     except ModelError:
@@ -94,6 +99,8 @@ def load_or_explain(what: str, path: str, loader: Callable[[], T]) -> T:
                              f"local directory, e.g. hf-causal:/path/to/model ({reason})") from None
         raise ModelError(f"cannot load the {what} from {path}: {reason}; check that the directory is a complete "
                          f"save_pretrained output (pass trust_remote_code=true only for models that need it)") from None
+    finally:
+        hf_logging.set_verbosity(verbosity)
 
 
 def local_dir(path: str, revision: str | None = None) -> Path | None:
@@ -194,14 +201,29 @@ def check_model_args(truncation: str, max_length: Any, batch_size: Any, **flags:
             raise ModelError(f"--model-args {flag}={value!r}: write true or false")
 
 
+PICKLE_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json")
+
+
 def load_weights(auto_cls: Any, path: str, dtype: Any, device: str, revision: str | None,
-                 trust_remote_code: bool) -> Any:
-    """`auto_cls.from_pretrained` in eval mode: safetensors when the directory has them, placed on `device`,
-    failures as one-line ModelErrors."""
-    has_safetensors = looks_local(path) and any(Path(path).expanduser().glob("*.safetensors"))
-    model = load_or_explain("model", path, lambda: auto_cls.from_pretrained(
-        path, dtype=dtype, use_safetensors=True if has_safetensors else None,
+                 trust_remote_code: bool, allow_pickle: bool = False) -> Any:
+    """`auto_cls.from_pretrained` in eval mode, placed on `device`, failures as one-line ModelErrors.
+
+    The project's rule for weights: safetensors only, unless the user opts in with `allow_pickle=true`; then pickle
+    files load through torch's `weights_only` unpickler (transformers' default), which refuses code payloads. Weights
+    the architecture needs but the files lack are an error, never a silent random init."""
+    local = Path(path).expanduser() if looks_local(path) else None
+    if local is not None and not allow_pickle and not any(local.glob("*.safetensors")):
+        pickles = [name for name in PICKLE_WEIGHTS if (local / name).is_file()]
+        if pickles:
+            raise ModelError(f"{local}: only pickle weights ({pickles[0]}); pass --model-args allow_pickle=true to "
+                             "load them with torch's weights_only loader, or convert them to safetensors")
+    model, info = load_or_explain("model", path, lambda: auto_cls.from_pretrained(
+        path, dtype=dtype, use_safetensors=None if allow_pickle else True, output_loading_info=True,
         device_map=device if device != "cpu" else None, revision=revision, trust_remote_code=trust_remote_code))
+    missing = sorted(info.get("missing_keys") or ())
+    if missing:
+        raise ModelError(f"cannot load the model from {path}: the weights lack {missing[0]!r} (and "
+                         f"{len(missing) - 1} more); the checkpoint does not match its config.json")
     if device == "cpu":  # with device_map the weights are already in place
         model.to(device)
     return model.eval()

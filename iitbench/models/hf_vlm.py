@@ -61,10 +61,11 @@ class HFVLMAdapter(hc.WeightsIdentity, Adapter):
     def __init__(self, path: str, dtype: str = "auto", device: str = "cpu", batch_size: int = 8,
                  trust_remote_code: bool = False, revision: str | None = None, max_length: int | None = None,
                  truncation: str = "left", max_images: int | None = None, plain_template: bool = False,
-                 prefix_sharing: bool = True):
+                 prefix_sharing: bool = True, allow_pickle: bool = False):
         from transformers import AutoModelForImageTextToText
 
         hc.check_model_args(truncation, max_length, batch_size, trust_remote_code=trust_remote_code,
+                            allow_pickle=allow_pickle,
                             plain_template=plain_template)
         if max_images is not None and (not isinstance(max_images, int) or max_images < 0):
             raise ModelError(f"--model-args max_images={max_images!r}: give a non-negative integer")
@@ -79,7 +80,7 @@ class HFVLMAdapter(hc.WeightsIdentity, Adapter):
         self.processor = load_processor(self.path, self.revision, trust_remote_code)
         self.tokenizer = self.processor.tokenizer
         self.model = hc.load_weights(AutoModelForImageTextToText, self.path, self.dtype, self.device, self.revision,
-                                     trust_remote_code)
+                                     trust_remote_code, allow_pickle)
         self.template, self.template_kind = self._pick_template(plain_template)
         self.window = int(max_length) if max_length is not None else hc.config_window(self.model, DEFAULT_WINDOW)
         self.capabilities = Capabilities(images=True, max_images=max_images, generate=True, attention=True,

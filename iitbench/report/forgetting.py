@@ -16,8 +16,11 @@ def _p(p: float | None) -> str:
 
 def forgetting_markdown(summary: dict[str, Any]) -> str:
     """Per task: base acc, MLLM acc, delta with its paired bootstrap 95% CI, McNemar p, agreement, n."""
+    from iitbench.report.markdown_doc import md_escape  # names and tasks are data: never markup
+
     models = summary["models"]
-    lines = [f"## Text forgetting: {models['mllm']['name']} vs {models['base']['name']}", "",
+    lines = [f"## Text forgetting: {md_escape(str(models['mllm']['name']))} vs "
+             f"{md_escape(str(models['base']['name']))}", "",
              "Delta = MLLM − base, in points; CI = paired bootstrap 95% over items; p = McNemar exact.", "",
              "| task | base | MLLM | delta | 95% CI | p | agree | n |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
     rows = list(summary["comparison"]["per_task"].items()) + [("**overall**", summary["comparison"]["overall"])]
@@ -25,6 +28,7 @@ def forgetting_markdown(summary: dict[str, Any]) -> str:
         ci = c["delta_ci95"]
         ci_s = "—" if ci is None else f"[{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}]"
         delta = "—" if c["delta"] is None else f"{100 * c['delta']:+.1f}"
+        task = task if task == "**overall**" else md_escape(str(task))
         lines.append(f"| {task} | {_pct(c['acc_b'])} | {_pct(c['acc_a'])} | {delta} | {ci_s} | {_p(c['mcnemar_p'])} "
                      f"| {_pct(c['agreement'])} | {c['n']} |")
     t = summary["template"]

@@ -46,8 +46,7 @@ def load_run(path: Path, recompute: bool = False) -> RunView:
             results = json.loads(res_path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as e:
             raise UserError(f"{res_path}: malformed JSON ({e.msg}, line {e.lineno}); rerun the run to rewrite it") from None
-        if not isinstance(results, dict) or "metrics" not in results:
-            raise UserError(f"{res_path}: not an iitbench results file (no 'metrics'); pass a run directory")
+        _check_shape(results, res_path)
     samples = path / SAMPLES_FILE
     if results is not None and not recompute:
         return RunView(path=path, results=results, partial=False)
@@ -55,7 +54,30 @@ def load_run(path: Path, recompute: bool = False) -> RunView:
         raise UserError(f"{path}: neither {RESULTS_FILE} nor {SAMPLES_FILE}; run `iitbench run --output {path}` first")
     out = dict(results) if results is not None else _stub(path)
     out["metrics"] = compute_metrics(read_records(samples))
+    if results is not None:  # a finished run: its samples must still hold every record its results counted
+        have, want = (_scored(m) for m in (out["metrics"], results["metrics"]))
+        if have != want:
+            raise UserError(f"{samples}: holds {have} scored records but {RESULTS_FILE} counted {want}; the file "
+                            f"is incomplete or was edited; rerun `iitbench run --output {path}` to rebuild it")
     return RunView(path=path, results=out, partial=results is None)
+
+
+def _scored(metrics: dict[str, Any]) -> int:
+    overall = metrics.get("overall") or {}
+    return int(overall.get("n") or 0) + int(overall.get("n_na") or 0)
+
+
+def _check_shape(results: Any, where: Path) -> None:
+    """results.json as `iitbench.schema.ResultsFile` lays it out, as far as a report reads it."""
+    if not isinstance(results, dict) or not isinstance(results.get("metrics"), dict):
+        raise UserError(f"{where}: not an iitbench results file ('metrics' must be an object); pass a run directory")
+    metrics = results["metrics"]
+    bad = [k for k in ("model", "data", "settings", "provenance") if not isinstance(results.get(k, {}), dict)]
+    bad += [f"metrics.{k}" for k in ("per_config", "per_position", "per_source", "per_turn")
+            if not isinstance(metrics.get(k, {}), dict)]
+    bad += [] if isinstance(metrics.get("overall") or {}, dict) else ["metrics.overall"]
+    if bad:
+        raise UserError(f"{where}: not an iitbench results file ({bad[0]} must be an object); rerun the run")
 
 
 def _stub(path: Path) -> dict[str, Any]:

@@ -6,13 +6,14 @@ import argparse
 import logging
 import sys
 
+from ..errors import OneLineParser
 from .config import load_config
 from .errors import TrainConfigError, TrainDataError
 from .trainer import build_run, train
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m wings_ref.train", description="Train WINGS (stage 1, 2 or naive).")
+    parser = OneLineParser(prog="python -m wings_ref.train", description="Train WINGS (stage 1, 2 or naive).")
     parser.add_argument("config", help="YAML or JSON TrainConfig (see wings_ref/train/configs/)")
     parser.add_argument("--override", "-o", action="append", default=[], metavar="KEY=VALUE",
                         help="override one config key; the value is read as YAML (repeatable)")

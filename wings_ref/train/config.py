@@ -9,6 +9,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,6 +73,13 @@ class TrainConfig:
     extra: dict = field(default_factory=dict)  # free-form notes copied into train_log.json
 
     def __post_init__(self):
+        _check_types(self)
+        for name in ("per_device_train_batch_size", "gradient_accumulation_steps", "save_steps", "logging_steps"):
+            if getattr(self, name) < 1:
+                raise TrainConfigError(f"{name}={getattr(self, name)}; use a positive integer")
+        if self.num_train_epochs <= 0 or not (self.max_steps == -1 or self.max_steps >= 1):
+            raise TrainConfigError(f"num_train_epochs={self.num_train_epochs}, max_steps={self.max_steps}; use "
+                                   "epochs > 0 and max_steps -1 (off) or >= 1")
         if self.stage not in STAGES:
             raise TrainConfigError(f"stage={self.stage!r}; use one of 1, 2, naive")
         if self.train is not None:
@@ -125,6 +135,50 @@ class TrainConfig:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
+_SIMPLE = (int, float, bool, str, type(None))
+
+
+def _check_types(cfg: TrainConfig) -> None:
+    """Every field against its annotation (int, float, bool, str, X | None; a float field takes an int), so a typo
+    such as `-o num_train_epochs=abc` is a one-line TrainConfigError naming the key, not a traceback later."""
+    hints = typing.get_type_hints(TrainConfig)
+    for f in dataclasses.fields(TrainConfig):
+        value, hint = getattr(cfg, f.name), hints[f.name]
+        kinds = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+        if not all(k in _SIMPLE for k in kinds):
+            continue
+        ok = any((k is float and isinstance(value, (int, float)) and not isinstance(value, bool))
+                 or (k is int and isinstance(value, int) and not isinstance(value, bool))
+                 or (k not in (int, float) and isinstance(value, k)) for k in kinds)
+        if not ok:
+            wanted = " or ".join("none" if k is type(None) else k.__name__ for k in kinds)
+            raise TrainConfigError(f"{f.name}={value!r}: expected {wanted}")
+
+
+def check_paths(cfg: TrainConfig) -> None:
+    """The files a run needs, before any weight is loaded: the model and tokenizer directories, the data file, a
+    writable output directory."""
+    model = Path(cfg.model_path)
+    if not (model / "config.json").is_file():
+        raise TrainConfigError(f"model_path={cfg.model_path!r}: no config.json there; give a WINGS checkpoint "
+                               "directory (save_pretrained layout)")
+    tokenizer = Path(cfg.tokenizer_path or cfg.model_path)
+    if not any((tokenizer / name).is_file() for name in ("tokenizer.json", "tokenizer_config.json", "vocab.json")):
+        raise TrainConfigError(f"{'tokenizer_path' if cfg.tokenizer_path else 'model_path'}={str(tokenizer)!r}: no "
+                               "tokenizer files (tokenizer.json / tokenizer_config.json); save the tokenizer there "
+                               "or set tokenizer_path")
+    if not Path(cfg.data_path).is_file():
+        raise TrainConfigError(f"data_path={cfg.data_path!r}: not a file; give a LLaVA-style .json or .jsonl file")
+    if cfg.image_root is not None and not Path(cfg.image_root).is_dir():
+        raise TrainConfigError(f"image_root={cfg.image_root!r}: not a directory")
+    out = Path(cfg.output_dir)
+    for parent in (out, *out.parents):
+        if parent.exists():
+            if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+                raise TrainConfigError(f"output_dir={cfg.output_dir!r}: {parent} is not a writable directory")
+            break
+
+
 def parse_override(text: str) -> tuple[str, Any]:
     """`key=value`; the value is read as YAML, so `lr_llm=1e-5`, `train=[projector]`, `stage=naive` all work."""
     key, sep, value = text.partition("=")
@@ -168,5 +222,5 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
     return config_from_dict(data, str(path))
 
 
-__all__ = ["TrainConfig", "GROUPS", "STAGES", "STAGE_TRAIN", "STAGE_LRS", "load_config", "config_from_dict",
+__all__ = ["TrainConfig", "check_paths", "GROUPS", "STAGES", "STAGE_TRAIN", "STAGE_LRS", "load_config", "config_from_dict",
            "parse_override"]

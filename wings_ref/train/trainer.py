@@ -22,7 +22,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from wings_ref import WingsForConditionalGeneration
 
-from .config import TrainConfig
+from .config import TrainConfig, check_paths
 from .data import IGNORE_INDEX, DataReport, PromptFormat, WingsCollator, build_dataset, check_end_of_turn
 from .errors import TrainConfigError
 from .stages import apply_stage, init_new_tokens, optimizer_groups, resolve_token_ids
@@ -111,6 +111,7 @@ def training_arguments(cfg: TrainConfig, lrs: dict[str, float]) -> TrainingArgum
 
 def build_run(cfg: TrainConfig, callbacks: list[TrainerCallback] | None = None) -> WingsRun:
     """Load model + tokenizer, freeze per stage, tokenise the data, and build the Trainer."""
+    check_paths(cfg)
     transformers.set_seed(cfg.seed)
     overrides = {"use_learners": False} if cfg.stage == "naive" else {}
     model = WingsForConditionalGeneration.from_pretrained(cfg.model_path, **overrides)
