@@ -84,8 +84,9 @@ def load_or_explain(what: str, path: str, loader: Callable[[], T]) -> T:
     own warnings are kept quiet meanwhile, so a failure is one line (what they would say is checked here)."""
     from transformers.utils import logging as hf_logging
 
-    verbosity = hf_logging.get_verbosity()
+    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
     hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()  # its "Loading weights" bar is not ours to show
     try:
         return loader()
     except ModelError:
@@ -101,6 +102,8 @@ def load_or_explain(what: str, path: str, loader: Callable[[], T]) -> T:
                          f"save_pretrained output (pass trust_remote_code=true only for models that need it)") from None
     finally:
         hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
 
 
 def local_dir(path: str, revision: str | None = None) -> Path | None:
