@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from build_fixtures import make_pool
 
 from iitbench.data.types import Question
+from tests.build.build_fixtures import make_pool
 
 
 @pytest.fixture

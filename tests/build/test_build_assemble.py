@@ -1,10 +1,10 @@
 from collections import Counter
 
 import pytest
-from build_fixtures import make_pool
 
 from iitbench.build.assemble import assemble
 from iitbench.errors import UserError
+from tests.build.build_fixtures import make_pool
 
 CONFIGS = ("T", "TT", "TTT", "TTV", "TV", "V", "VVT")
 

@@ -2,11 +2,11 @@ import json
 import types
 
 import pytest
-from build_fixtures import make_pool
 
 from iitbench.build import inputs as inputs_mod
 from iitbench.cli.main import main
 from iitbench.data.manifest import load_dataset_dir
+from tests.build.build_fixtures import make_pool
 
 
 def fingerprint(out) -> str:

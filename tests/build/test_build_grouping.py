@@ -2,11 +2,11 @@ import random
 
 import numpy as np
 import pytest
-from build_fixtures import ASTRONOMY, COOKING, text_q
 
 from iitbench.build.assemble import assemble
 from iitbench.build.group import EmbeddingGrouper, Pools
 from iitbench.errors import UserError
+from tests.build.build_fixtures import ASTRONOMY, COOKING, text_q
 
 
 def topic_pool():

@@ -2,11 +2,11 @@ import json
 import os
 
 import pytest
-from build_fixtures import make_pool, make_set
 
 from iitbench.build.pipeline import build_dataset
 from iitbench.data.manifest import load_dataset_dir
 from iitbench.errors import UserError
+from tests.build.build_fixtures import make_pool, make_set
 
 
 def build(out, pool, **kw):

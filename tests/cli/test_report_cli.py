@@ -1,13 +1,9 @@
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "runner"))
-from dataset_factory import make_dataset  # noqa: E402
-
-from iitbench.cli.main import main  # noqa: E402
+from iitbench.cli.main import main
+from tests.runner.dataset_factory import make_dataset
 
 
 @pytest.fixture(scope="module")

@@ -3,17 +3,12 @@ two-item dataset with images, and a helper for user messages."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests.models.hf_vlm_fixtures import image_root, vlm_adapter, vlm_dirs  # noqa: E402,F401  (session fixtures)
+from tests.models.hf_vlm_fixtures import image_root, vlm_adapter, vlm_dirs  # noqa: F401  (session fixtures)
 
 _WINGS: dict[str, object] = {}
 

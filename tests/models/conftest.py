@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # `tests.fixtures` must import however pytest was started
-    sys.path.insert(0, str(ROOT))
-
-from tests.fixtures.tiny_lm import make_tiny_qwen2  # noqa: E402
+from tests.fixtures.tiny_lm import make_tiny_qwen2
 
 
 @pytest.fixture(scope="session")

@@ -6,19 +6,14 @@ caches make the session fixtures build each model once even though two modules i
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # `tests.fixtures` must import however pytest was started
-    sys.path.insert(0, str(ROOT))
-
-from iitbench.data.types import TextPart  # noqa: E402
-from iitbench.models import ImageRef, Message  # noqa: E402
-from tests.fixtures.tiny_vlms import BUILDERS  # noqa: E402
+from iitbench.data.types import TextPart
+from iitbench.models import ImageRef, Message
+from tests.fixtures.tiny_vlms import BUILDERS
 
 FAMILIES = sorted(BUILDERS)
 _DIRS: dict[str, Path] = {}

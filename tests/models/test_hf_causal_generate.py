@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from chat_messages import user
-
 from iitbench.models import GenerateRequest, load_model
+from tests.models.chat_messages import user
 
 
 def gen_requests() -> list[GenerateRequest]:

@@ -6,13 +6,13 @@ import hashlib
 import shutil
 
 import pytest
-from chat_messages import assistant, user
 from safetensors.torch import load_file, save_file
 
 from iitbench.data.types import TextPart
 from iitbench.errors import ModelError
 from iitbench.models import ChoiceRequest, Message, load_model
 from iitbench.models.hf_causal import PLAIN_TEMPLATE
+from tests.models.chat_messages import assistant, user
 
 
 def test_missing_chat_template_tells_to_pass_plain_template(tiny_lm_no_template):

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from chat_messages import assistant, user
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from iitbench.data.types import TextPart
 from iitbench.errors import ModelError
 from iitbench.models import ChoiceRequest, ImageRef, Message, load_model
 from iitbench.models.hf_loglik import split_point
+from tests.models.chat_messages import assistant, user
 
 
 def manual_loglik(model_dir: Path, context_ids: list[int], full_ids: list[int], start: int) -> float:

@@ -6,12 +6,12 @@ import json
 import shutil
 
 import pytest
-from hf_vlm_fixtures import image_root, img, one_torch_thread, user, vlm_adapter, vlm_dirs  # noqa: F401
 
 from iitbench.errors import ModelError
 from iitbench.models import MODELS, ChoiceRequest, load_model
 from iitbench.models.hf_vlm import HFVLMAdapter
 from tests.fixtures.tiny_lm import make_tiny_qwen2
+from tests.models.hf_vlm_fixtures import image_root, img, one_torch_thread, user, vlm_adapter, vlm_dirs  # noqa: F401
 
 
 def test_hf_name_is_registered():

@@ -4,9 +4,9 @@ and the scores equal the naive one-forward-per-candidate path on tiny LLaVA, Qwe
 from __future__ import annotations
 
 import pytest
-from hf_vlm_fixtures import FAMILIES, assistant, image_root, img, one_torch_thread, user, vlm_dirs  # noqa: F401
 
 from iitbench.models import ChoiceRequest, hf_vlm_share, load_model
+from tests.models.hf_vlm_fixtures import FAMILIES, assistant, image_root, img, one_torch_thread, user, vlm_dirs  # noqa: F401
 
 TOL = 1e-5
 TEXTS = ("red dog", "the answer is yes", "B", "a green cat house")

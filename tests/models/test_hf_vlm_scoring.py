@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import pytest
 import torch
-from hf_vlm_fixtures import FAMILIES, assistant, image_root, img, one_torch_thread, user, vlm_adapter, vlm_dirs  # noqa: F401
 from transformers import AutoModelForImageTextToText
 
 from iitbench.models import ChoiceRequest, GenerateRequest
 from iitbench.models.hf_loglik import split_point
+from tests.models.hf_vlm_fixtures import (  # noqa: F401
+    FAMILIES,
+    assistant,
+    image_root,
+    img,
+    one_torch_thread,
+    user,
+    vlm_adapter,
+    vlm_dirs,
+)
 
 _MODELS: dict = {}  # HF models loaded directly (not through the adapter), one per family
 CHOICES = ("A", "B", "red dog", "the answer is yes")

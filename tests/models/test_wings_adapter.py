@@ -16,10 +16,8 @@ from iitbench.errors import ModelError
 from iitbench.models import load_model
 from iitbench.models.protocol import ChoiceRequest, GenerateRequest, ImageRef, Message
 from tests.fixtures.tiny_wings import make_tiny_wings
+from tests.runner.dataset_factory import make_dataset
 from wings_ref.processing_wings import WingsProcessor, build_prompt
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "runner"))
-from dataset_factory import make_dataset  # noqa: E402
 
 SYSTEM = "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
 

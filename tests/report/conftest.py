@@ -6,17 +6,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests.runner.dataset_factory import make_dataset  # noqa: E402
+from tests.runner.dataset_factory import make_dataset
 
 EVIL = "<b>evil</b> & co"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from adapters import ContextAdapter, TextOnlyAdapter
-from dataset_factory import make_dataset
 
 from iitbench.models import MODELS
+from tests.runner.adapters import ContextAdapter, TextOnlyAdapter
+from tests.runner.dataset_factory import make_dataset
 
 # Registered in-process (no plug-in): load_model("context", {...}) records init_args, so fingerprints see the args.
 MODELS.register("context", ContextAdapter, origin="tests")

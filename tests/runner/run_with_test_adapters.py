@@ -1,15 +1,11 @@
-"""`python run_with_test_adapters.py run ...` = `iitbench run ...` with the test adapters registered in-process
-(no entry-point plug-in needed)."""
+"""`python -m tests.runner.run_with_test_adapters run ...` (from the repository root) = `iitbench run ...` with the
+test adapters registered in-process (no entry-point plug-in needed)."""
 
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from adapters import ContextAdapter, TextOnlyAdapter  # noqa: E402
-
-from iitbench.cli.main import main  # noqa: E402
-from iitbench.models import MODELS  # noqa: E402
+from iitbench.cli.main import main
+from iitbench.models import MODELS
+from tests.runner.adapters import ContextAdapter, TextOnlyAdapter
 
 MODELS.register("context", ContextAdapter, origin="tests")
 MODELS.register("text-only", TextOnlyAdapter, origin="tests")

@@ -17,7 +17,7 @@ from iitbench.runner.samplelog import dumps_record, read_records
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-SCRIPT = HERE / "run_with_test_adapters.py"
+SCRIPT = "tests.runner.run_with_test_adapters"  # run as a module from ROOT (python -m / torchrun -m)
 
 
 def _free_port() -> int:
@@ -33,7 +33,7 @@ def _env() -> dict[str, str]:
 
 
 def _run(nproc: int, ds: Path, out: Path, *extra: str, module: bool = False) -> subprocess.CompletedProcess:
-    target = ["-m", "iitbench"] if module else [str(SCRIPT)]
+    target = ["-m", "iitbench"] if module else ["-m", SCRIPT]
     if nproc == 1:
         cmd = [sys.executable, *target]
     else:

@@ -9,16 +9,17 @@ import time
 from pathlib import Path
 
 import pytest
-from adapters import ContextAdapter
 
 from iitbench.data.manifest import load_dataset_dir
 from iitbench.runner import RunSettings, run_dataset
+from tests.runner.adapters import ContextAdapter
 
-SCRIPT = Path(__file__).with_name("run_with_test_adapters.py")
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = "tests.runner.run_with_test_adapters"  # run as a module from ROOT
 
 
 def _cmd(ds: Path, out: Path, mode: str) -> list[str]:
-    return [sys.executable, str(SCRIPT), "run", "--model", "context", "--model-args", "delay=0.004",
+    return [sys.executable, "-m", SCRIPT, "run", "--model", "context", "--model-args", "delay=0.004",
             "--suite", str(ds), "--mode", mode, "--batch-size", "1", "--output", str(out), "--no-progress"]
 
 
@@ -32,8 +33,9 @@ def _lines(path: Path) -> int:
 @pytest.mark.parametrize("mode", ["teacher-forced", "free-running"])
 def test_rerun_after_sigkill_gives_the_bytes_of_an_uninterrupted_run(big_ds, tmp_path, mode):
     run = tmp_path / "killed"
-    env = {**os.environ, "PYTHONPATH": str(Path.cwd())}
-    proc = subprocess.Popen(_cmd(big_ds, run, mode), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(_cmd(big_ds, run, mode), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                            cwd=ROOT)
     samples = run / "samples.jsonl"
     deadline = time.monotonic() + 60
     while _lines(samples) < 60 and proc.poll() is None and time.monotonic() < deadline:
@@ -45,7 +47,7 @@ def test_rerun_after_sigkill_gives_the_bytes_of_an_uninterrupted_run(big_ds, tmp
     assert 60 <= partial < (300 if mode == "teacher-forced" else 600)
     assert not (run / "results.json").exists()
 
-    done = subprocess.run(_cmd(big_ds, run, mode), capture_output=True, text=True, env=env, timeout=120)
+    done = subprocess.run(_cmd(big_ds, run, mode), capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-800:]
     assert "resumed" in done.stdout
 

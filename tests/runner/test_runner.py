@@ -2,13 +2,13 @@ import json
 from pathlib import Path
 
 import pytest
-from adapters import ContextAdapter, TextOnlyAdapter
 
 from iitbench.data.manifest import load_dataset_dir
 from iitbench.errors import UserError
 from iitbench.models import Capabilities, load_model
 from iitbench.runner import RunSettings, read_records, run_dataset
 from iitbench.runner.engine import make_record
+from tests.runner.adapters import ContextAdapter, TextOnlyAdapter
 
 
 def _run(adapter, ds_dir, out, spec="context", **kw):
@@ -102,7 +102,7 @@ def test_refuses_to_mix_runs_in_one_directory(small_ds, tmp_path, change):
     _run(ContextAdapter(), small_ds, tmp_path / "r")
     other_ds = small_ds
     if change == "dataset":
-        from dataset_factory import make_dataset
+        from tests.runner.dataset_factory import make_dataset
 
         other_ds = make_dataset(tmp_path / "other", per_config=2)
     adapter = load_model("context", {"salt": "other"}) if change == "model" else ContextAdapter()

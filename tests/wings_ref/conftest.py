@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-from wings_tiny import randomise_learners, tiny_config
 
+from tests.wings_ref.wings_tiny import randomise_learners, tiny_config
 from wings_ref import WingsForConditionalGeneration
 
 

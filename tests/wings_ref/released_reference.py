@@ -14,7 +14,8 @@ import math
 
 import torch
 import torch.nn.functional as F
-from official_layout import OFFICIAL_TOWER, SYSTEM_LEN, TEXT, THETA, VISION_FULL
+
+from tests.wings_ref.official_layout import OFFICIAL_TOWER, SYSTEM_LEN, TEXT, THETA, VISION_FULL
 
 HEADS, HIDDEN, EPS = TEXT["num_attention_heads"], TEXT["hidden_size"], TEXT["rms_norm_eps"]
 HEAD_DIM = HIDDEN // HEADS

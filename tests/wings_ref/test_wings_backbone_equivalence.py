@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 from transformers import Qwen2ForCausalLM
-from wings_tiny import image_prompt, pixels, text_prompt, tiny_config
 
+from tests.wings_ref.wings_tiny import image_prompt, pixels, text_prompt, tiny_config
 from wings_ref import WingsForConditionalGeneration
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-from wings_tiny import IMAGE_TOKEN, image_prompt, pad_batch, pixels, text_prompt
 
+from tests.wings_ref.wings_tiny import IMAGE_TOKEN, image_prompt, pad_batch, pixels, text_prompt
 from wings_ref import WingsForConditionalGeneration
 
 BATCHES = {

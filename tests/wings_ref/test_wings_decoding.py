@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from wings_tiny import IMAGE_TOKEN, IMAGE_TOKENS, PAD, image_prompt, pad_batch, pixels, text_prompt
 
+from tests.wings_ref.wings_tiny import IMAGE_TOKEN, IMAGE_TOKENS, PAD, image_prompt, pad_batch, pixels, text_prompt
 from wings_ref.modeling_wings import WingsCache
 
 BEAMS, STEPS = 3, 6

@@ -17,7 +17,8 @@ import torch
 from transformers import AttentionInterface
 from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS
 from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
-from wings_tiny import (
+
+from tests.wings_ref.wings_tiny import (
     IMAGE_TOKEN,
     SYSTEM_LEN,
     image_prompt,
@@ -27,7 +28,6 @@ from wings_tiny import (
     text_prompt,
     tiny_config,
 )
-
 from wings_ref import WingsForConditionalGeneration
 from wings_ref.fused_router import FUSED_ATTENTION, router_fused_attention
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 import torch
-from official_layout import LOADER_KWARGS, direct_model, official_state, write_checkpoint  # noqa: F401
 
+from tests.wings_ref.official_layout import LOADER_KWARGS, direct_model, official_state, write_checkpoint  # noqa: F401
 from wings_ref.errors import CheckpointError
 from wings_ref.official import load_official
 

@@ -6,10 +6,10 @@ import json
 
 import pytest
 import torch
-from official_layout import LOADER_KWARGS, VISION_FULL, direct_model, official_dir  # noqa: F401
-from wings_tiny import pad_batch, pixels
 
 import wings_ref.convert as convert_module
+from tests.wings_ref.official_layout import LOADER_KWARGS, VISION_FULL, direct_model, official_dir  # noqa: F401
+from tests.wings_ref.wings_tiny import pad_batch, pixels
 from wings_ref import WingsForConditionalGeneration
 from wings_ref.official import load_official
 

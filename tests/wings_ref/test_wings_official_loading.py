@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-from official_layout import (  # noqa: F401  (direct_model, official_dir: fixtures)
+
+from tests.wings_ref.official_layout import (  # noqa: F401  (direct_model, official_dir: fixtures)
     LOADER_KWARGS,
     OFFICIAL_TOWER,
     RANK,
@@ -14,8 +15,7 @@ from official_layout import (  # noqa: F401  (direct_model, official_dir: fixtur
     official_state,
     write_checkpoint,
 )
-from wings_tiny import pad_batch, pixels
-
+from tests.wings_ref.wings_tiny import pad_batch, pixels
 from wings_ref.official import read_official
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from official_layout import LOADER_KWARGS, direct_model, official_dir  # noqa: F401
-from released_reference import IMAGE_IDS, TEXT_IDS
-from wings_tiny import pixels
 
+from tests.wings_ref.official_layout import LOADER_KWARGS, direct_model, official_dir  # noqa: F401
+from tests.wings_ref.released_reference import IMAGE_IDS, TEXT_IDS
+from tests.wings_ref.wings_tiny import pixels
 from wings_ref import placement
 from wings_ref.errors import CheckpointError
 from wings_ref.official import load_official

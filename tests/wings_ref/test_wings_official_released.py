@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from official_layout import LOADER_KWARGS, direct_model, official_dir, official_state  # noqa: F401
-from released_reference import IMAGE_IDS, TEXT_IDS, naive_official_logits
-from wings_tiny import pixels
 
+from tests.wings_ref.official_layout import LOADER_KWARGS, direct_model, official_dir, official_state  # noqa: F401
+from tests.wings_ref.released_reference import IMAGE_IDS, TEXT_IDS, naive_official_logits
+from tests.wings_ref.wings_tiny import pixels
 from wings_ref.official import load_official
 
 IMAGE = 5  # the image placeholder id of the official-layout fixture

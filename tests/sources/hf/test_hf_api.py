@@ -5,13 +5,13 @@ from __future__ import annotations
 import io
 
 import pytest
-from hf_fixtures import WRITERS, hf_data  # noqa: F401  (hf_data: session fixture)
 from PIL import Image
 
 from iitbench.errors import DataError, UserError
 from iitbench.sources.hf import SOURCES, load_source, load_source_report
 from iitbench.sources.hf.base import RowContext
 from iitbench.sources.hf.blobs import to_blob
+from tests.sources.hf.hf_fixtures import WRITERS, hf_data  # noqa: F401  (hf_data: session fixture)
 
 EXPECTED = {"mmlu": ("cais/mmlu", "T", "MIT"), "cmmlu": ("haonan-li/cmmlu", "T", "cc-by-nc-4.0"),
             "openbookqa": ("allenai/openbookqa", "T", "unknown"), "hellaswag": ("Rowan/hellaswag", "T", "unknown"),

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from hf_fixtures import colour, hf_data, pixel  # noqa: F401  (hf_data: session fixture)
-
 from iitbench.data.types import ImageBlob, TextPart
 from iitbench.sources.hf import load_source_report
+from tests.sources.hf.hf_fixtures import colour, hf_data, pixel  # noqa: F401  (hf_data: session fixture)
 
 
 def _by_id(hf_data):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from hf_fixtures import hf_data  # noqa: F401  (session fixture)
-
 from iitbench.data.types import TextPart
 from iitbench.sources.hf import load_source, load_source_report
+from tests.sources.hf.hf_fixtures import hf_data  # noqa: F401  (session fixture)
 
 
 def test_mmlu_classlabel_answers_become_gold_indices(hf_data):

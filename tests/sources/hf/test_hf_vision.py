@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from hf_fixtures import colour, hf_data, image_bytes, pixel  # noqa: F401  (hf_data: session fixture)
 
 from iitbench.data.types import ImageBlob, TextPart
 from iitbench.errors import UserError
 from iitbench.sources.hf import load_source, load_source_report
+from tests.sources.hf.hf_fixtures import colour, hf_data, image_bytes, pixel  # noqa: F401  (hf_data: session fixture)
 
 
 def test_mmbench_hint_nan_options_and_circular_copies(hf_data):

@@ -6,8 +6,8 @@ import json
 
 import pytest
 import torch
-from train_tiny import IM_END, IMAGE_ID, byte_tokenizer, image_root, sample_records, write_jsonl
 
+from tests.wings_ref.train.train_tiny import IM_END, IMAGE_ID, byte_tokenizer, image_root, sample_records, write_jsonl
 from wings_ref.train.data import IGNORE_INDEX, PromptFormat, WingsCollator, build_dataset
 from wings_ref.train.errors import TrainDataError
 from wings_ref.train.trainer import answer_token_loss

@@ -10,12 +10,12 @@ import sys
 import torch
 import yaml
 from safetensors.torch import load_file
-from train_tiny import base_config
 
+from tests.wings_ref.train.train_tiny import base_config
 from wings_ref.train.config import config_from_dict
 from wings_ref.train.trainer import build_run, train
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
 def free_port() -> int:

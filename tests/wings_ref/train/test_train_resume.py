@@ -8,9 +8,9 @@ import pytest
 import torch
 import yaml
 from safetensors.torch import load_file
-from train_tiny import base_config
 from transformers import TrainerCallback
 
+from tests.wings_ref.train.train_tiny import base_config
 from wings_ref.train.cli import main
 from wings_ref.train.config import config_from_dict, load_config
 from wings_ref.train.errors import TrainConfigError
@@ -87,7 +87,7 @@ def test_example_configs_load_and_deepspeed_is_import_guarded(tmp_path):
 
     from wings_ref.train.trainer import training_arguments
 
-    configs = Path(__file__).resolve().parents[2] / "wings_ref" / "train" / "configs"
+    configs = Path(__file__).resolve().parents[3] / "wings_ref" / "train" / "configs"
     stages = {p.stem: load_config(p).stage for p in sorted(configs.glob("*.yaml")) if p.stem != "fsdp"}
     assert stages == {"naive_full": "naive", "naive_warmup": "naive", "stage1": 1, "stage2": 2}
     json.loads((configs / "deepspeed_zero2.json").read_text())

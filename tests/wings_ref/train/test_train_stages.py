@@ -7,8 +7,8 @@ import json
 import pytest
 import torch
 from safetensors.torch import load_file
-from train_tiny import base_config, model_dir
 
+from tests.wings_ref.train.train_tiny import base_config, model_dir
 from wings_ref.train.config import config_from_dict
 from wings_ref.train.errors import TrainConfigError
 from wings_ref.train.stages import param_group

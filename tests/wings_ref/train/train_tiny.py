@@ -16,8 +16,8 @@ import torch
 from PIL import Image
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 from transformers import PreTrainedTokenizerFast
-from wings_tiny import randomise_learners, tiny_config
 
+from tests.wings_ref.wings_tiny import randomise_learners, tiny_config
 from wings_ref import WingsForConditionalGeneration
 
 SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|image_pad|>"]
