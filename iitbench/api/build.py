@@ -13,13 +13,14 @@ DEFAULT_PER_CONFIG = 100
 
 def build(source: str = "synth", out: str | Path = "iit-data", *, sources: str | Sequence[str] | None = None,
           configs: str | Sequence[str] | None = None, per_config: int = DEFAULT_PER_CONFIG, seed: int = 0,
-          grouping: str = "embedding", embedder: str | None = None, split: str | None = None):
+          grouping: str = "embedding", embedder: str | None = None, split: str | None = None, progress: bool = True):
     """Build a dataset directory at `out` and return it loaded (`iitbench.data.manifest.Dataset`).
 
     source: synth (offline) | hf (the 8 real sources from the Hub) | a directory with one subdirectory per source.
     sources: with hf or a directory, which real sources (default: all available). configs: over {T, V}, last turn
     scored (default: T, TT, TTT, TTV, TV, V). grouping: embedding (nearest neighbours) | random. split: default
-    test for synth, each source's evaluation split otherwise.
+    test for synth, each source's evaluation split otherwise. Embedding runs on the CPU whatever the machine, so a
+    dataset is the same everywhere (nearest neighbours can flip with another device's rounding).
     """
     from iitbench.build.grammar import parse_configs
     from iitbench.build.inputs import load_inputs
@@ -36,7 +37,8 @@ def build(source: str = "synth", out: str | Path = "iit-data", *, sources: str |
     check_output(out, "dataset", flag="--out")
     split = split or ("test" if source == "synth" else None)
     inputs = load_inputs(source, sources, split, seed)
-    build_dataset(inputs, Path(out), configs, per_config, seed, grouping=grouping, embedder=embedder, split=split)
+    build_dataset(inputs, Path(out), configs, per_config, seed, grouping=grouping, embedder=embedder, split=split,
+                  progress=progress)
     return load_dataset_dir(Path(out))
 
 

@@ -64,18 +64,18 @@ def check_supply(pools: Pools, configs: Sequence[str], per_config: int) -> None:
 
 
 def make_grouper(questions: Sequence[Question], pools: Pools, configs: Sequence[str], grouping: str,
-                 embedder: str | None) -> Grouper:
+                 embedder: str | None, progress: bool = True) -> Grouper:
     if grouping not in GROUPINGS:
         raise UserError(f"--grouping {grouping!r}: unknown; use one of {', '.join(GROUPINGS)}")
     if grouping == "random" or all(len(c) == 1 for c in configs):
         return RandomGrouper(pools)  # single-turn configs have no context to group: skip loading a model
     from iitbench.build.embed import embed_texts
 
-    return EmbeddingGrouper(pools, embed_texts([question_text(q) for q in questions], embedder))
+    return EmbeddingGrouper(pools, embed_texts([question_text(q) for q in questions], embedder, progress))
 
 
 def assemble(questions: Sequence[Question], configs: Sequence[str], per_config: int, seed: int,
-             grouping: str | Grouper = "embedding", embedder: str | None = None) -> list[Item]:
+             grouping: str | Grouper = "embedding", embedder: str | None = None, progress: bool = True) -> list[Item]:
     """Build `per_config` dialogues for each config; item ids are "<config>-<n:05d>", the last turn is scored."""
     keys = [question_key(q) for q in questions]
     dup = [k for k, n in Counter(keys).items() if n > 1]
@@ -83,7 +83,7 @@ def assemble(questions: Sequence[Question], configs: Sequence[str], per_config: 
         raise UserError(f"question {dup[0]!r} appears twice in the sources; question ids must be unique per source")
     pools = Pools.of(questions)
     check_supply(pools, configs, per_config)
-    grouper = grouping if not isinstance(grouping, str) else make_grouper(questions, pools, configs, grouping, embedder)
+    grouper = grouping if not isinstance(grouping, str) else make_grouper(questions, pools, configs, grouping, embedder, progress)
     same_content: dict[str, list[int]] = {}
     for i, q in enumerate(questions):
         same_content.setdefault(content_key(q), []).append(i)

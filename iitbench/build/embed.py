@@ -56,8 +56,9 @@ def load_embedder(name: str | None = None) -> Any:
                         "pass a model id in the local HF cache or a model directory") from None
 
 
-def embed_texts(texts: Sequence[str], name: str | None = None) -> np.ndarray:
-    """L2-normalised float32 embeddings, one row per text, computed in batches."""
+def embed_texts(texts: Sequence[str], name: str | None = None, progress: bool = True) -> np.ndarray:
+    """L2-normalised float32 embeddings, one row per text, computed in batches (a progress bar when it takes a
+    while, unless `progress` is False)."""
     if not texts:
         return np.zeros((0, 0), dtype=np.float32)
     model = load_embedder(embedder_id(name))
@@ -65,7 +66,7 @@ def embed_texts(texts: Sequence[str], name: str | None = None) -> np.ndarray:
     from tqdm.auto import tqdm
 
     starts = range(0, len(texts), BATCH_SIZE)
-    bar = tqdm(starts, desc="embedding questions", unit="batch", disable=len(texts) < _PROGRESS_MIN or None)
+    bar = tqdm(starts, desc="embedding questions", unit="batch", disable=not progress or len(texts) < _PROGRESS_MIN or None)
     for start in bar:
         batch = list(texts[start:start + BATCH_SIZE])
         rows.append(np.asarray(model.encode(batch, batch_size=BATCH_SIZE, normalize_embeddings=True,

@@ -43,10 +43,11 @@ def write_items(out: Path, items: Sequence[Item], inputs: SourceSet, name: str, 
 
 def build_dataset(inputs: SourceSet, out: Path, configs: Sequence[str], per_config: int, seed: int,
                   grouping: str = "embedding", embedder: str | None = None, split: str | None = None,
-                  name: str | None = None, replace: bool = True) -> DatasetCard:
+                  name: str | None = None, replace: bool = True, progress: bool = True) -> DatasetCard:
     """Assemble the dialogues and write them to `out` (atomically replacing an older dataset there)."""
     out = Path(out)
     check_out_dir(out)  # fail before the slow part
-    items = assemble(inputs.questions, configs, per_config, seed, grouping=grouping, embedder=embedder)
+    items = assemble(inputs.questions, configs, per_config, seed, grouping=grouping, embedder=embedder,
+                     progress=progress)
     build = build_settings(inputs, configs, per_config, seed, grouping, embedder, split)
     return write_items(out, items, inputs, name or f"iit-{inputs.kind}", __version__, build, replace=replace)

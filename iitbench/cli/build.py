@@ -39,13 +39,14 @@ class BuildCommand(Command):
         parser.add_argument("--out", "--output", dest="out", required=True, type=Path, metavar="DIR",
                             help="dataset directory to (re)write")
         parser.add_argument("--threads", type=int, default=None, metavar="N", help="torch CPU threads (embedder)")
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar (embedding)")
 
     def run(self, args: argparse.Namespace) -> int:
         from iitbench.api import build
 
         dataset = build(args.source, args.out, sources=args.sources, configs=args.configs,
                         per_config=args.per_config, seed=args.seed, grouping=args.grouping, embedder=args.embedder,
-                        split=args.split)
+                        split=args.split, progress=not args.no_progress)
         card = dataset.card
         per_config = ", ".join(f"{c}: {n}" for c, n in card.counts_per_config.items())
         sources = ", ".join(f"{s} {n}" for s, n in card.counts_per_source.items())

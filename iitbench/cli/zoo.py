@@ -21,7 +21,7 @@ class ZooCommand(Command):
         build.add_argument("--only", nargs="+", default=None, metavar="NAME",
                            help="models to build (default: all five shipped models; with --sweep: all sweep variants); "
                                 "names from `iitbench zoo list`")
-        build.add_argument("--out", type=Path, default=None, metavar="DIR",
+        build.add_argument("--out", "--output", dest="out", type=Path, default=None, metavar="DIR",
                            help="output directory (default: the shipped weights, iitbench/zoo/weights)")
         build.add_argument("--seed", type=int, default=0, help="training seed (default: 0)")
         build.add_argument("--sweep", action="store_true",
@@ -33,6 +33,8 @@ class ZooCommand(Command):
                            help=f"markdown table written from the cards (default: {DEFAULT_LEADERBOARD})")
         build.add_argument("--no-eval", action="store_true", help="skip the suite evaluations (cards get no scores)")
         build.add_argument("--force", action="store_true", help="rebuild even when a card is current")
+        build.add_argument("--threads", type=int, default=None, metavar="N",
+                           help="torch CPU threads (training runs on the CPU by design: bit-reproducible weights)")
         sub.add_parser("list", help="list the zoo models, their recipe hashes and whether weights are built")
 
     def run(self, args: argparse.Namespace) -> int:
@@ -40,10 +42,10 @@ class ZooCommand(Command):
             print(list_zoo(), end="")
             return 0
         from iitbench.zoo import WEIGHTS_DIR
-        from iitbench.zoo.build import build_zoo
+        from iitbench.zoo.train import train_zoo
 
         out = args.out if args.out is not None else WEIGHTS_DIR
-        built = build_zoo(out, only=args.only, seed=args.seed, sweep=args.sweep, work_dir=args.work_dir,
+        built = train_zoo(out, only=args.only, seed=args.seed, sweep=args.sweep, work_dir=args.work_dir,
                           leaderboard=args.leaderboard, evaluate=not args.no_eval, force=args.force)
         print(f"Built {len(built)} zoo model(s) into {out}: {', '.join(built)}. Leaderboard: {args.leaderboard}")
         return 0
@@ -52,10 +54,10 @@ class ZooCommand(Command):
 def list_zoo(weights: Path | None = None) -> str:
     """One line per model: name, kind, recipe hash (12), status of the shipped weights; then the sweep variants."""
     from iitbench.zoo import WEIGHTS_DIR
-    from iitbench.zoo.build import STAGES
     from iitbench.zoo.cards import read_card
     from iitbench.zoo.recipes import RECIPES, recipe_hash
     from iitbench.zoo.sweep import sweep_recipes
+    from iitbench.zoo.train import STAGES
 
     weights = WEIGHTS_DIR if weights is None else Path(weights)
     lines = [f"{'name':<28} {'kind':<15} {'recipe':<12}  weights"]

@@ -7,7 +7,6 @@ weights are not built, loading fails with one line that says how to build them.
 from __future__ import annotations
 
 import dataclasses
-from importlib import resources
 from pathlib import Path
 
 from iitbench.errors import ModelError
@@ -16,8 +15,10 @@ from iitbench.models.wings import WingsAdapter
 
 
 def weights_root() -> Path:
-    """The shipped zoo weights directory (a function, so tests can point it elsewhere)."""
-    return Path(str(resources.files("iitbench.zoo") / "weights"))
+    """The shipped zoo weights directory, `iitbench.zoo.WEIGHTS_DIR` (a function, so tests can point it elsewhere)."""
+    from iitbench.zoo import WEIGHTS_DIR
+
+    return WEIGHTS_DIR
 
 
 def zoo_path(name: str, path: str | None) -> str:

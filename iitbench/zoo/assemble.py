@@ -47,14 +47,14 @@ def _load_backbones(base_dir: Path, vision_dir: Path):
 
 def wings_config(llm_config, vision_config, tokenizer, spec: AssembleSpec):
     from wings_ref import WingsConfig
-    from wings_ref.train.data import PromptFormat
+    from wings_ref.train.data import ChatEncoding
 
     image_id = tokenizer.convert_tokens_to_ids(IMAGE)
     if not isinstance(image_id, int) or image_id == tokenizer.unk_token_id:
         raise DataError(f"the zoo tokenizer has no {IMAGE} token; rebuild it (iitbench zoo build --only tokenizer)")
     encode = lambda text: tokenizer(text, add_special_tokens=False)["input_ids"]  # noqa: E731
     seq_len = (vision_config.image_size // vision_config.patch_size) ** 2
-    system_len = PromptFormat(encode, image_id, seq_len).system_prompt_len()
+    system_len = ChatEncoding(encode, image_id, seq_len).system_prompt_len()
     window = int(llm_config.max_position_embeddings)
     return WingsConfig(text_config=llm_config.to_dict(), vision_config=vision_config.to_dict(),
                        image_token_id=image_id, image_seq_length=seq_len, use_learners=spec.use_learners,

@@ -1,6 +1,6 @@
 """Train a zoo MLLM (llava-tiny, wings-tiny, sweep variants): assemble, run each stage through `wings_ref.train`.
 
-    build_mllm(out, recipe, seed, base_dir, vision_dir, work_dir) -> out   (weights + tokenizer + processor + card)
+    make_mllm(out, recipe, seed, base_dir, vision_dir, work_dir) -> out   (weights + tokenizer + processor + card)
 
 Every stage's `TrainConfig` is generated from the recipe and trained in `work_dir/stages/<key>/`, where `key` hashes
 everything that decides the stage's weights (backbone cards, assembly, data, the stage chain so far, seed). A finished
@@ -86,13 +86,13 @@ def new_token_ids(tokenizer, data: MMData, base_recipe: LLMRecipe, image_token_i
     """Ids the MLLM data uses (as the trainer encodes it) that base-tiny's training corpus never contained."""
     from iitbench.zoo.base_llm import corpus_docs
     from iitbench.zoo.corpus import build_corpus
-    from wings_ref.train.data import PromptFormat, encode_record
+    from wings_ref.train.data import ChatEncoding, encode_record
     from wings_ref.train.records import load_records
 
     corpus = build_corpus(base_recipe.corpus)
     seen = {t for doc in corpus_docs(tokenizer, corpus, base_recipe.instruction_loss) for t in doc.ids}
     encode = lambda text: tokenizer(text, add_special_tokens=False)["input_ids"]  # noqa: E731
-    fmt = PromptFormat(encode, image_token_id, 1)
+    fmt = ChatEncoding(encode, image_token_id, 1)
     records, _ = load_records(str(data.mix), str(data.mix.parent), False)
     used: set[int] = set()
     for record in records:
@@ -219,7 +219,7 @@ def export_model(final: Path, out: Path, tokenizer) -> None:
     WingsProcessor.from_config(tokenizer, WingsConfig.from_pretrained(final)).save_pretrained(out)
 
 
-def build_mllm(out: Path, recipe: MLLMRecipe, seed: int, base_dir: Path, vision_dir: Path, work_dir: Path,
+def make_mllm(out: Path, recipe: MLLMRecipe, seed: int, base_dir: Path, vision_dir: Path, work_dir: Path,
                base_recipe: LLMRecipe, log: Callable[[str], None], evaluate: bool = True) -> Path:
     """Train `recipe`, export to `out`, evaluate (text + mm suites through `wings:`), write `zoo_card.json`."""
     from iitbench.zoo.cards import write_card
@@ -281,5 +281,5 @@ def micro_recipe(method: str) -> MLLMRecipe:
                                       configs=("T", "TV", "V")), eval_limit=4)
 
 
-__all__ = ["MMData", "STAGE_OVERHEAD_SECONDS", "STEP_SECONDS", "build_mllm", "card_is_current", "export_model",
+__all__ = ["MMData", "STAGE_OVERHEAD_SECONDS", "STEP_SECONDS", "make_mllm", "card_is_current", "export_model",
            "base_corpus_recipe", "micro_recipe", "new_token_ids", "prepare_data", "run_stage", "stage_config", "train_mllm", "upstream"]

@@ -5,9 +5,9 @@ from transformers import AutoModelForCausalLM
 
 from iitbench.sources.synth.render import Scene, Shape, Text
 from iitbench.zoo import CARD_FILE, base_llm, vision
-from iitbench.zoo.build import build_base
 from iitbench.zoo.recipes import LLMRecipe, VisionRecipe, recipe_hash
 from iitbench.zoo.tokenizer import save_tokenizer
+from iitbench.zoo.train import make_base
 
 
 def test_recipe_hash_is_stable_and_changes_with_a_field():
@@ -44,7 +44,7 @@ def test_vision_pretraining_steps_change_the_encoder_and_save_safetensors(tmp_pa
 def test_three_step_base_llm_saves_a_loadable_model_with_a_card(micro_tokenizer, tmp_path):
     save_tokenizer(micro_tokenizer, tmp_path / "tok")
     recipe = base_llm.micro_recipe()
-    out = build_base(tmp_path / "base", recipe, 0, tmp_path / "tok", log=None, evaluate=False)
+    out = make_base(tmp_path / "base", recipe, 0, tmp_path / "tok", log=None, evaluate=False)
     card = json.loads((out / CARD_FILE).read_text())
     assert card["name"] == "base-tiny" and card["seed"] == 0 and len(card["recipe_hash"]) == 64
     assert card["recipe"]["steps"] == 3 and card["parameters"] > 0 and card["data"]["sequences"] > 0

@@ -6,8 +6,8 @@ from iitbench.cli.main import main
 from iitbench.cli.zoo import list_zoo
 from iitbench.errors import ModelError, UserError
 from iitbench.models import load_model
-from iitbench.zoo.build import STAGES, selected
 from iitbench.zoo.sweep import sweep_recipes
+from iitbench.zoo.train import STAGES, selected
 
 
 def test_zoo_list_names_every_model_with_its_recipe_and_weight_status(tmp_path, capsys):
@@ -34,14 +34,14 @@ def test_zoo_sweep_into_the_shipped_weights_is_refused(capsys):
 
 @pytest.fixture
 def fake_mllm_training(monkeypatch):
-    """Replace the MLLM training (minutes) by a recorder: the names of the recipes build_zoo would train."""
+    """Replace the MLLM training (minutes) by a recorder: the names of the recipes train_zoo would train."""
     trained: list[str] = []
 
-    def build_mllm(out, recipe, seed, base, vision, work_dir, base_recipe, log, evaluate=True):
+    def make_mllm(out, recipe, seed, base, vision, work_dir, base_recipe, log, evaluate=True):
         trained.append(recipe.name)
         return out
 
-    monkeypatch.setattr("iitbench.zoo.mllm.build_mllm", build_mllm)
+    monkeypatch.setattr("iitbench.zoo.mllm.make_mllm", make_mllm)
     return trained
 
 

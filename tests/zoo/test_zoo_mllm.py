@@ -12,12 +12,12 @@ from iitbench.data.types import TextPart
 from iitbench.models import ChoiceRequest, Message, load_model
 from iitbench.zoo import CARD_FILE, base_llm
 from iitbench.zoo.assemble import AssembleSpec, assemble_wings, new_parameter_names
-from iitbench.zoo.build import build_base, build_zoo
 from iitbench.zoo.leaderboard import zoo_table
 from iitbench.zoo.mllm import micro_recipe
 from iitbench.zoo.recipes import LLAVA_TINY, MM_DATA, WINGS_TINY, recipe_hash
 from iitbench.zoo.sweep import estimate_minutes, sweep_recipes
 from iitbench.zoo.tokenizer import save_tokenizer
+from iitbench.zoo.train import make_base, train_zoo
 
 
 def _micro_vision(out: Path) -> Path:
@@ -33,10 +33,10 @@ def _micro_vision(out: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def zoo_root(tmp_path_factory, micro_tokenizer):
-    """tokenizer + a 3-step base-tiny + a random tower, laid out as build_zoo's out_dir."""
+    """tokenizer + a 3-step base-tiny + a random tower, laid out as train_zoo's out_dir."""
     root = tmp_path_factory.mktemp("zoo")
     save_tokenizer(micro_tokenizer, root / "tokenizer")
-    build_base(root / "base-tiny", base_llm.micro_recipe(), 0, root / "tokenizer", log=None, evaluate=False)
+    make_base(root / "base-tiny", base_llm.micro_recipe(), 0, root / "tokenizer", log=None, evaluate=False)
     _micro_vision(root / "siglip-tiny")
     return root
 
@@ -51,7 +51,7 @@ def micro_recipes():
 def built(zoo_root, micro_recipes, tmp_path_factory):
     work = tmp_path_factory.mktemp("work")
     logs: list[str] = []
-    out = build_zoo(zoo_root, only=["llava-tiny", "wings-tiny"], seed=0, recipes=micro_recipes, log=logs.append,
+    out = train_zoo(zoo_root, only=["llava-tiny", "wings-tiny"], seed=0, recipes=micro_recipes, log=logs.append,
                     work_dir=work, leaderboard=zoo_root / "zoo.md")
     return out, work, logs
 
@@ -137,7 +137,7 @@ def test_naive_warmup_trains_only_the_projector(built):
 def test_rebuild_skips_models_whose_card_has_the_same_recipe_hash(built, zoo_root, micro_recipes):
     _, work, _ = built
     logs: list[str] = []
-    build_zoo(zoo_root, only=["wings-tiny"], seed=0, recipes=micro_recipes, log=logs.append, work_dir=work)
+    train_zoo(zoo_root, only=["wings-tiny"], seed=0, recipes=micro_recipes, log=logs.append, work_dir=work)
     assert any("wings-tiny: up to date" in line for line in logs)
 
 
@@ -199,7 +199,7 @@ def test_a_sweep_variant_sharing_wings_stage1_reuses_it_and_gets_its_own_card(bu
     variant = replace(micro_recipes["wings-tiny"], name="sweep-wings-uniform-low",
                       stages=(s1, replace(s2, lr_llm=1e-4)))
     logs: list[str] = []
-    out = build_zoo(zoo_root, only=["sweep-wings-uniform-low"], seed=0, sweep=True,
+    out = train_zoo(zoo_root, only=["sweep-wings-uniform-low"], seed=0, sweep=True,
                     recipes={**micro_recipes, variant.name: variant}, log=logs.append, work_dir=work, evaluate=False)
     assert any("sweep-wings-uniform-low: stage1" in line and "reused" in line for line in logs)
     assert any("sweep-wings-uniform-low: stage2" in line and "reused" not in line for line in logs)
@@ -211,7 +211,7 @@ def test_same_seed_gives_the_same_wings_weights(zoo_root, micro_recipes, tmp_pat
     recipe = replace(micro_recipes["wings-tiny"], name="sweep-wings-short")
     weights = []
     for run in ("a", "b"):
-        out = build_zoo(zoo_root, only=[recipe.name], seed=0, sweep=True, recipes={**micro_recipes, recipe.name: recipe},
+        out = train_zoo(zoo_root, only=[recipe.name], seed=0, sweep=True, recipes={**micro_recipes, recipe.name: recipe},
                         log=None, work_dir=tmp_path / run, evaluate=False, force=True)
         weights.append((out[recipe.name] / "model.safetensors").read_bytes())
     assert weights[0] == weights[1]

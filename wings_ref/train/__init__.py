@@ -4,11 +4,11 @@ Entry point: `python -m wings_ref.train CONFIG.yaml [--override key=value]`; lib
 """
 
 from .config import TrainConfig, load_config
-from .data import PromptFormat, WingsCollator, WingsSFTDataset, build_dataset
+from .data import ChatEncoding, WingsCollator, WingsSFTDataset, build_sft_dataset
 from .errors import TrainConfigError, TrainDataError
 from .stages import apply_stage, optimizer_groups, param_group
 from .trainer import WingsRun, WingsTrainer, build_run, train
 
-__all__ = ["TrainConfig", "load_config", "PromptFormat", "WingsCollator", "WingsSFTDataset", "build_dataset",
+__all__ = ["TrainConfig", "load_config", "ChatEncoding", "WingsCollator", "WingsSFTDataset", "build_sft_dataset",
            "TrainConfigError", "TrainDataError", "apply_stage", "optimizer_groups", "param_group", "WingsRun",
            "WingsTrainer", "build_run", "train"]

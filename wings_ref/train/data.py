@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class PromptFormat:
+class ChatEncoding:
     """How text becomes ids for one model: its tokenizer and where images go."""
 
     encode: Callable[[str], list[int]]  # text -> ids, no special tokens added
@@ -64,7 +64,7 @@ def image_first(text: str) -> str:
     return f"{IMAGE_PLACEHOLDER}\n" + text.replace(IMAGE_PLACEHOLDER, "").strip()
 
 
-def encode_record(record: Record, fmt: PromptFormat, max_length: int) -> Sample | BadRecord:
+def encode_record(record: Record, fmt: ChatEncoding, max_length: int) -> Sample | BadRecord:
     """Ids and answer-only labels of one conversation, truncated to max_length (never through the image)."""
     ids: list[int] = []
     labels: list[int] = []
@@ -144,7 +144,7 @@ class WingsSFTDataset(torch.utils.data.Dataset):
         return item
 
 
-def build_dataset(data_path: str | Path, image_root: str | Path | None, fmt: PromptFormat, image_size: int,
+def build_sft_dataset(data_path: str | Path, image_root: str | Path | None, fmt: ChatEncoding, image_size: int,
                   max_length: int, skip_bad_records: bool) -> tuple[WingsSFTDataset, DataReport]:
     records, skipped = load_records(data_path, image_root, skip_bad_records)
     samples = []
@@ -191,5 +191,5 @@ class WingsCollator:
         return batch
 
 
-__all__ = ["IGNORE_INDEX", "END_OF_TURN", "PromptFormat", "Sample", "DataReport", "WingsSFTDataset", "WingsCollator",
-           "encode_record", "build_dataset", "check_end_of_turn", "image_first"]
+__all__ = ["IGNORE_INDEX", "END_OF_TURN", "ChatEncoding", "Sample", "DataReport", "WingsSFTDataset", "WingsCollator",
+           "encode_record", "build_sft_dataset", "check_end_of_turn", "image_first"]

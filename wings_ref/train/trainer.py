@@ -23,7 +23,7 @@ from transformers.trainer_utils import get_last_checkpoint
 from wings_ref import WingsForConditionalGeneration
 
 from .config import TrainConfig, check_paths
-from .data import IGNORE_INDEX, DataReport, PromptFormat, WingsCollator, build_dataset, check_end_of_turn
+from .data import IGNORE_INDEX, ChatEncoding, DataReport, WingsCollator, build_sft_dataset, check_end_of_turn
 from .errors import TrainConfigError
 from .stages import apply_stage, init_new_tokens, optimizer_groups, resolve_token_ids
 
@@ -121,11 +121,11 @@ def build_run(cfg: TrainConfig, callbacks: list[TrainerCallback] | None = None) 
     tokenizer = AutoTokenizer.from_pretrained(cfg.tokenizer_path or cfg.model_path)
     encode = lambda text: tokenizer(text, add_special_tokens=False)["input_ids"]  # noqa: E731
     check_end_of_turn(encode)
-    fmt = PromptFormat(encode, model.config.image_token_id, model.config.image_seq_length)
+    fmt = ChatEncoding(encode, model.config.image_token_id, model.config.image_seq_length)
     if model.config.use_learners and fmt.system_prompt_len() != model.config.system_prompt_len:
         logger.warning("config.system_prompt_len=%d but this tokenizer's system prompt has %d tokens",
                        model.config.system_prompt_len, fmt.system_prompt_len())
-    dataset, report = build_dataset(cfg.data_path, cfg.image_root, fmt, model.config.vision_config.image_size,
+    dataset, report = build_sft_dataset(cfg.data_path, cfg.image_root, fmt, model.config.vision_config.image_size,
                                     cfg.max_length, cfg.skip_bad_records)
     token_ids = resolve_token_ids(cfg.init_new_tokens, tokenizer.convert_tokens_to_ids)
     init_new_tokens(model, token_ids)

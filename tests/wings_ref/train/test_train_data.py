@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from tests.wings_ref.train.train_tiny import IM_END, IMAGE_ID, byte_tokenizer, image_root, sample_records, write_jsonl
-from wings_ref.train.data import IGNORE_INDEX, PromptFormat, WingsCollator, build_dataset
+from wings_ref.train.data import IGNORE_INDEX, ChatEncoding, WingsCollator, build_sft_dataset
 from wings_ref.train.errors import TrainDataError
 from wings_ref.train.trainer import answer_token_loss
 
@@ -16,14 +16,14 @@ IMAGE_LEN = 16
 
 
 @pytest.fixture(scope="module")
-def fmt() -> PromptFormat:
+def fmt() -> ChatEncoding:
     tok = byte_tokenizer()
-    return PromptFormat(lambda s: tok(s, add_special_tokens=False)["input_ids"], IMAGE_ID, IMAGE_LEN)
+    return ChatEncoding(lambda s: tok(s, add_special_tokens=False)["input_ids"], IMAGE_ID, IMAGE_LEN)
 
 
 def build(tmp_path, records, fmt, max_length=512, skip=False):
     path = write_jsonl(tmp_path / "d.jsonl", records)
-    return build_dataset(path, image_root(), fmt, 32, max_length, skip)
+    return build_sft_dataset(path, image_root(), fmt, 32, max_length, skip)
 
 
 def decode(ids) -> str:
@@ -126,7 +126,7 @@ def test_malformed_json_list_names_the_line(tmp_path, fmt):
     path = tmp_path / "d.json"
     path.write_text('[\n{"id": 1},\n{oops}\n]', encoding="utf-8")
     with pytest.raises(TrainDataError, match=r"d\.json:3: malformed JSON"):
-        build_dataset(path, image_root(), fmt, 32, 512, True)
+        build_sft_dataset(path, image_root(), fmt, 32, 512, True)
 
 
 def test_skip_mode_counts_and_lists_bad_records(tmp_path, fmt):
@@ -141,7 +141,7 @@ def test_skip_mode_counts_and_lists_bad_records(tmp_path, fmt):
 def test_json_list_file_with_text_only_and_image_records_loads(tmp_path, fmt):
     path = tmp_path / "d.json"
     path.write_text(json.dumps(sample_records(5)), encoding="utf-8")
-    dataset, report = build_dataset(path, image_root(), fmt, 32, 512, False)
+    dataset, report = build_sft_dataset(path, image_root(), fmt, 32, 512, False)
     assert len(dataset) == 5 and report.n_image_samples == 3
 
 

@@ -1,4 +1,4 @@
-"""`build_zoo`: train the zoo (tokenizer, vision encoder, base-tiny, llava-tiny, wings-tiny; optionally the sweep)
+"""`train_zoo`: train the zoo (tokenizer, vision encoder, base-tiny, llava-tiny, wings-tiny; optionally the sweep)
 into `out_dir/<name>/`.
 
 Deterministic by seed on one machine; one log line per stage with its timing; stages whose card matches their recipe
@@ -30,7 +30,7 @@ def _quiet(msg: str) -> None:
     pass
 
 
-def build_tokenizer(out: Path, recipe: TokenizerRecipe, seed: int, log: Callable[[str], None] = _log) -> Path:
+def make_tokenizer(out: Path, recipe: TokenizerRecipe, seed: int, log: Callable[[str], None] = _log) -> Path:
     log = log or _quiet
     from iitbench.zoo.cards import write_card
     from iitbench.zoo.corpus import all_texts, build_corpus
@@ -50,7 +50,7 @@ def build_tokenizer(out: Path, recipe: TokenizerRecipe, seed: int, log: Callable
     return out
 
 
-def build_vision(out: Path, recipe: VisionRecipe, seed: int, log: Callable[[str], None] = _log) -> Path:
+def make_vision(out: Path, recipe: VisionRecipe, seed: int, log: Callable[[str], None] = _log) -> Path:
     log = log or _quiet
     import torch
 
@@ -80,7 +80,7 @@ def build_vision(out: Path, recipe: VisionRecipe, seed: int, log: Callable[[str]
     return out
 
 
-def build_base(out: Path, recipe: LLMRecipe, seed: int, tokenizer_dir: Path, log: Callable[[str], None] = _log,
+def make_base(out: Path, recipe: LLMRecipe, seed: int, tokenizer_dir: Path, log: Callable[[str], None] = _log,
                evaluate: bool = True) -> Path:
     log = log or _quiet
     from iitbench.zoo.base_llm import train_base_llm
@@ -163,7 +163,7 @@ def selected(only: Sequence[str] | None, sweep: bool) -> list[str]:
     return [n for n in STAGES if n in wanted]
 
 
-def build_zoo(out_dir: Path, only: Sequence[str] | None = None, seed: int = 0,
+def train_zoo(out_dir: Path, only: Sequence[str] | None = None, seed: int = 0,
               recipes: dict | None = None, log: Callable[[str], None] = _log, sweep: bool = False,
               work_dir: Path | None = None, leaderboard: Path | None = None, evaluate: bool = True,
               force: bool = False) -> dict[str, Path]:
@@ -198,14 +198,14 @@ def build_zoo(out_dir: Path, only: Sequence[str] | None = None, seed: int = 0,
             continue
         log(f"stage {name}: start")
         if name == "tokenizer":
-            built[name] = build_tokenizer(out, recipe, seed, log)
+            built[name] = make_tokenizer(out, recipe, seed, log)
         elif name == "siglip-tiny":
-            built[name] = build_vision(out, recipe, seed, log)
+            built[name] = make_vision(out, recipe, seed, log)
         elif name == "base-tiny":
             tok_dir = _source(out_dir, "tokenizer")
             if not (tok_dir / "tokenizer.json").is_file():
                 raise UserError(f"base-tiny needs the zoo tokenizer in {tok_dir}; build it first (--only tokenizer)")
-            built[name] = build_base(out, recipe, seed, tok_dir, log, evaluate=evaluate)
+            built[name] = make_base(out, recipe, seed, tok_dir, log, evaluate=evaluate)
         else:
             built[name] = _build_mllm(name, out, recipe, seed, out_dir, Path(work_dir), recipes, log, evaluate)
         log(f"stage {name}: done in {time.perf_counter() - t0:.0f}s")
@@ -226,13 +226,13 @@ def _skip(name: str, out: Path, recipe, seed: int, out_dir: Path) -> bool:
 
 def _build_mllm(name: str, out: Path, recipe, seed: int, out_dir: Path, work_dir: Path, recipes: dict,
                 log: Callable[[str], None], evaluate: bool) -> Path:
-    from iitbench.zoo.mllm import build_mllm
+    from iitbench.zoo.mllm import make_mllm
 
     base, vision = _source(out_dir, "base-tiny"), _source(out_dir, "siglip-tiny")
     for path, what in ((base, "base-tiny"), (vision, "siglip-tiny")):
         if not (path / "config.json").is_file():
             raise UserError(f"{name} needs {what} in {out_dir} or the shipped weights; build it first (--only {what})")
-    return build_mllm(out, recipe, seed, base, vision, work_dir, recipes["base-tiny"], log, evaluate=evaluate)
+    return make_mllm(out, recipe, seed, base, vision, work_dir, recipes["base-tiny"], log, evaluate=evaluate)
 
 
-__all__ = ["STAGES", "build_base", "build_tokenizer", "build_vision", "build_zoo", "selected"]
+__all__ = ["STAGES", "make_base", "make_tokenizer", "make_vision", "train_zoo", "selected"]
