@@ -39,6 +39,8 @@ class WingsConfig(PreTrainedConfig):
     router_width: width of the router's linear input, indexed by *key positions* (official value 4096).
     mode: "clean" = paper semantics; "official" = the released code's quirks (see modeling_wings docstring).
     system_prompt_len: tokens at the start of an image sample that the textual learner never uses as keys.
+    answer_format: "letter" | "text" | None: what the model was trained to answer multiple-choice questions with
+        (written by training; evaluation harnesses such as iitbench score that format by default).
     official_max_length: official mode only: the released inference cuts its inputs to this many positions (its
         tokenizer's model_max_length, 2048); wings_ref refuses longer sequences instead of cutting them.
     """
@@ -62,6 +64,7 @@ class WingsConfig(PreTrainedConfig):
     mode: Literal["clean", "official"] = "clean"
     system_prompt_len: int = 14
     official_max_length: int = 2048
+    answer_format: str | None = None
     tie_word_embeddings: bool = False
 
     def __post_init__(self, **kwargs):

@@ -46,6 +46,7 @@ from iitbench.models.protocol import (
     TextGenerateRequest,
     TextScoreRequest,
     TextScoreResult,
+    answer_format_of,
     cut_at_stops,
 )
 
@@ -95,7 +96,8 @@ class HFCausalAdapter(hc.WeightsIdentity, Adapter):
         self.template, self.template_kind = self._pick_template(chat_template, plain_template)
         self.window = int(max_length) if max_length is not None else hc.config_window(self.model, DEFAULT_WINDOW,
                                                                                           self.tokenizer)
-        self.capabilities = Capabilities(images=False, generate=True, attention=True, max_context=self.window)
+        self.capabilities = Capabilities(images=False, generate=True, attention=True, max_context=self.window,
+                                         candidates=answer_format_of(self.model.config))
         self.pad_id = self._pad_id()
         self.prefix_ids = self._prefix_ids()
         self.raw_prefix_ids = self._special_prefix()  # raw text (score_text) always gets the tokenizer's own

@@ -39,6 +39,7 @@ from iitbench.models.protocol import (
     GenerateRequest,
     GenerateResult,
     Message,
+    answer_format_of,
     hf_conversation,
 )
 
@@ -84,7 +85,7 @@ class HFVLMAdapter(hc.WeightsIdentity, Adapter):
         self.template, self.template_kind = self._pick_template(plain_template)
         self.window = int(max_length) if max_length is not None else hc.config_window(self.model, DEFAULT_WINDOW)
         self.capabilities = Capabilities(images=True, max_images=max_images, generate=True, attention=True,
-                                         max_context=self.window)
+                                         max_context=self.window, candidates=answer_format_of(self.model.config))
         self.pad_id = self._pad_id()
         self.truncated_requests = 0
         # Families not verified exact (or forwards without positions / cache) use the naive path; said in describe().

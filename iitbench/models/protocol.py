@@ -114,6 +114,16 @@ class TextGenerateRequest:
     max_new_tokens: int = 256
 
 
+ANSWER_FORMATS = ("letter", "text")  # what a model answers with: the option letter, or the option text
+
+
+def answer_format_of(config: Any) -> str:
+    """The answer format a checkpoint was trained for: its config's `answer_format` (written by the zoo and by
+    `wings-train answer_format=...`), "letter" when it says nothing (what most instruction-tuned models do)."""
+    value = getattr(config, "answer_format", None)
+    return value if value in ANSWER_FORMATS else "letter"
+
+
 @dataclass(frozen=True)
 class Capabilities:
     """What an adapter can do; the runner marks requests it cannot take as not applicable."""
@@ -123,7 +133,7 @@ class Capabilities:
     generate: bool = False  # implements generate()
     attention: bool = False  # LAWS can read its attention (see SupportsAttention)
     max_context: int | None = None  # tokens
-    candidates: str = "letter"  # answer format the model was trained for ("letter" | "text"): the run default
+    candidates: str = "letter"  # ANSWER_FORMATS: what the model was trained to answer with; the run default
 
 
 class Adapter(ABC):

@@ -40,6 +40,7 @@ from iitbench.models.protocol import (
     GenerateRequest,
     GenerateResult,
     Message,
+    answer_format_of,
     hf_conversation,
     stable_hash,
 )
@@ -111,7 +112,8 @@ class WingsAdapter(hc.WeightsIdentity, Adapter):
                                  "use mode=clean for longer dialogues")
         self.window = int(max_length) if max_length is not None else int(limit)
         self.capabilities = Capabilities(images=True, generate=True, attention=True, max_context=self.window,
-                                         max_images=1 if self.mode == "official" else None)
+                                         max_images=1 if self.mode == "official" else None,
+                                         candidates=answer_format_of(config))
         self.prefix_sharing = prefix_sharing and supports_prefix_sharing(self.model)
         # Official learners: a prefix token may attend to the candidate's text, so a shared prefix is not exact.
         self.share_images = not (self.mode == "official" and config.use_learners)

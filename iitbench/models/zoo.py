@@ -1,12 +1,12 @@
 """`base-tiny`, `llava-tiny`, `wings-tiny`: the zoo's shipped models under plain names.
 
 Each is the generic adapter (`hf-causal` / `wings`) with `path` defaulting to `iitbench/zoo/weights/<name>/`; when those
-weights are not built, loading fails with one line that says how to build them.
+weights are not built, loading fails with one line that says how to build them. Their configs carry
+`answer_format: "text"` (the zoo answers with the option text), which the generic adapters read.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from iitbench.errors import ModelError
@@ -30,11 +30,6 @@ def zoo_path(name: str, path: str | None) -> str:
     return str(here)
 
 
-def _text_answers(caps):
-    # The zoo is trained to answer with the option text (iitbench.zoo.corpus.ANSWER_FORMAT): that is its run default.
-    return dataclasses.replace(caps, candidates="text")
-
-
 class BaseTiny(HFCausalAdapter):
     """The zoo's text-only base LLM (Qwen2 architecture, trained from scratch on IIT-synth's train split)."""
 
@@ -42,7 +37,6 @@ class BaseTiny(HFCausalAdapter):
 
     def __init__(self, path: str | None = None, **kwargs):
         super().__init__(zoo_path("base-tiny", path), **kwargs)
-        self.capabilities = _text_answers(self.capabilities)
 
 
 class LlavaTiny(WingsAdapter):
@@ -52,7 +46,6 @@ class LlavaTiny(WingsAdapter):
 
     def __init__(self, path: str | None = None, **kwargs):
         super().__init__(zoo_path("llava-tiny", path), **kwargs)
-        self.capabilities = _text_answers(self.capabilities)
 
 
 class WingsTiny(WingsAdapter):
@@ -62,7 +55,6 @@ class WingsTiny(WingsAdapter):
 
     def __init__(self, path: str | None = None, **kwargs):
         super().__init__(zoo_path("wings-tiny", path), **kwargs)
-        self.capabilities = _text_answers(self.capabilities)
 
 
 __all__ = ["BaseTiny", "LlavaTiny", "WingsTiny", "weights_root", "zoo_path"]

@@ -18,12 +18,12 @@ from typing import Literal
 
 from iitbench.data.types import ImagePart, Item, TextPart, Turn
 from iitbench.errors import DataError
-from iitbench.models.protocol import ImageRef, Message, MessagePart, stable_hash
+from iitbench.models.protocol import ANSWER_FORMATS, ImageRef, Message, MessagePart, stable_hash
 
 LETTERS = string.ascii_uppercase
 LETTER_INSTRUCTION = "\nAnswer with the option's letter from the given choices directly."
 TEXT_INSTRUCTION = "\nAnswer with the option's text from the given choices directly."
-CANDIDATES = ("letter", "text")  # what is scored: the option letters or the option texts
+CANDIDATES = ANSWER_FORMATS  # what is scored: the option letters or the option texts
 # Rough cost of an image in "characters" when sorting requests by length; only the order of batches depends on it.
 IMAGE_LENGTH = 1000
 

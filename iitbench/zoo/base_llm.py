@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from iitbench.errors import UserError
-from iitbench.zoo.corpus import SYSTEM_PROMPT, Corpus, CorpusSpec
+from iitbench.zoo.corpus import ANSWER_FORMAT, SYSTEM_PROMPT, Corpus, CorpusSpec
 from iitbench.zoo.recipes import LLMRecipe
 from iitbench.zoo.tokenizer import END_OF_TEXT, encode
 
@@ -147,6 +147,7 @@ def train_base_llm(recipe: LLMRecipe, tok, corpus: Corpus, out: Path, seed: int 
     t0 = time.perf_counter()
     result = trainer.train()
     seconds = time.perf_counter() - t0
+    model.config.answer_format = ANSWER_FORMAT  # the adapters read it: scored on option texts by default
     model.save_pretrained(out, safe_serialization=True)
     save_tokenizer(tok, out)
     _drop_trainer_dir(out / "_trainer")

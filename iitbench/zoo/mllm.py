@@ -203,6 +203,9 @@ def _portable_config(path: Path) -> None:
     for key, name in (("text_config", "base-tiny"), ("vision_config", "siglip-tiny")):
         if isinstance(config.get(key), dict) and "_name_or_path" in config[key]:
             config[key]["_name_or_path"] = name
+    from iitbench.zoo.corpus import ANSWER_FORMAT
+
+    config["answer_format"] = ANSWER_FORMAT  # the adapters read it: scored on option texts by default
     path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 

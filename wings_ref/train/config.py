@@ -70,6 +70,7 @@ class TrainConfig:
     dataloader_num_workers: int = 0
     use_cpu: bool | None = None  # None: CPU when no CUDA device is visible
     deepspeed: str | None = None  # a DeepSpeed JSON (configs/deepspeed_zero2.json); needs the deepspeed package
+    answer_format: str | None = None  # "letter" | "text": what the data's answers are; saved in the model config
     extra: dict = field(default_factory=dict)  # free-form notes copied into train_log.json
 
     def __post_init__(self):
@@ -80,6 +81,8 @@ class TrainConfig:
         if self.num_train_epochs <= 0 or not (self.max_steps == -1 or self.max_steps >= 1):
             raise TrainConfigError(f"num_train_epochs={self.num_train_epochs}, max_steps={self.max_steps}; use "
                                    "epochs > 0 and max_steps -1 (off) or >= 1")
+        if self.answer_format not in (None, "letter", "text"):
+            raise TrainConfigError(f"answer_format={self.answer_format!r}; use letter or text (or leave it out)")
         if self.stage not in STAGES:
             raise TrainConfigError(f"stage={self.stage!r}; use one of 1, 2, naive")
         if self.train is not None:

@@ -160,6 +160,8 @@ def train(run: WingsRun) -> dict:
     cfg, trainer = run.config, run.trainer
     resumed = resume_path(cfg)
     result = trainer.train(resume_from_checkpoint=resumed)
+    if cfg.answer_format is not None:  # evaluation harnesses read it (iitbench scores this format by default)
+        trainer.model.config.answer_format = cfg.answer_format
     trainer.save_model(cfg.output_dir)
     log = {
         "config": cfg.to_dict(),
