@@ -24,12 +24,15 @@ class ZooCommand(Command):
         build.add_argument("--out", "--output", dest="out", type=Path, default=None, metavar="DIR",
                            help="output directory (default: the shipped weights, iitbench/zoo/weights)")
         build.add_argument("--seed", type=int, default=0, help="training seed (default: 0)")
+        build.add_argument("--family", default=None, choices=["deep"],
+                           help="build a study family into --out (deep: a 12-layer base and 26 MLLMs on it; "
+                           "iitbench/zoo/deep.py); with --only, just the named ones")
         build.add_argument("--sweep", action="store_true",
                            help="build the sweep variants (ablations; with --only, just the named ones) into --out; "
                                 "never into the shipped weights")
         build.add_argument("--work-dir", type=Path, default=None, metavar="DIR",
                            help="intermediate training stages and data (default: the iitbench cache)")
-        build.add_argument("--leaderboard", type=Path, default=DEFAULT_LEADERBOARD, metavar="FILE",
+        build.add_argument("--leaderboard", type=Path, default=None, metavar="FILE",
                            help=f"markdown table written from the cards (default: {DEFAULT_LEADERBOARD})")
         build.add_argument("--no-eval", action="store_true", help="skip the suite evaluations (cards get no scores)")
         build.add_argument("--force", action="store_true", help="rebuild even when a card is current")
@@ -45,9 +48,12 @@ class ZooCommand(Command):
         from iitbench.zoo.train import train_zoo
 
         out = args.out if args.out is not None else WEIGHTS_DIR
-        built = train_zoo(out, only=args.only, seed=args.seed, sweep=args.sweep, work_dir=args.work_dir,
-                          leaderboard=args.leaderboard, evaluate=not args.no_eval, force=args.force)
-        print(f"Built {len(built)} zoo model(s) into {out}: {', '.join(built)}. Leaderboard: {args.leaderboard}")
+        # the zoo leaderboard is written from the shipped models' and sweep's cards, not from a study family
+        leaderboard = args.leaderboard or (DEFAULT_LEADERBOARD if args.family is None else None)
+        built = train_zoo(out, only=args.only, seed=args.seed, sweep=args.sweep, family=args.family,
+                          work_dir=args.work_dir,
+                          leaderboard=leaderboard, evaluate=not args.no_eval, force=args.force)
+        print(f"Built {len(built)} zoo model(s) into {out}: {', '.join(built)}. Leaderboard: {leaderboard}")
         return 0
 
 

@@ -143,11 +143,12 @@ def run_stage(config) -> tuple[dict, float, bool]:
     return result, seconds, False
 
 
-def upstream(base_dir: Path, vision_dir: Path) -> dict[str, str]:
+def upstream(base_dir: Path, vision_dir: Path, base: str = "base-tiny") -> dict[str, str]:
+    """Recipe hashes of the backbones, keyed by their zoo names (a card is current only with the same ones)."""
     from iitbench.zoo.cards import read_card
 
     out = {}
-    for name, path in (("base-tiny", base_dir), ("siglip-tiny", vision_dir)):
+    for name, path in ((base, base_dir), ("siglip-tiny", vision_dir)):
         try:
             out[name] = read_card(path)["recipe_hash"]
         except (OSError, KeyError, ValueError):
@@ -164,7 +165,7 @@ def train_mllm(recipe: MLLMRecipe, seed: int, base_dir: Path, vision_dir: Path, 
 
     torch.set_num_threads(recipe.threads)
     work_dir = Path(work_dir)
-    ups = upstream(base_dir, vision_dir)
+    ups = upstream(base_dir, vision_dir, recipe.base)
     data = prepare_data(work_dir / "data", recipe, seed)
     spec = AssembleSpec(use_learners=recipe.use_learners, learner_rank=recipe.learner_rank, seed=seed)
     init = work_dir / "init" / _key([ups, asdict(spec)])[:16]
@@ -197,10 +198,10 @@ def train_mllm(recipe: MLLMRecipe, seed: int, base_dir: Path, vision_dir: Path, 
             "tokenizer": tokenizer}
 
 
-def _portable_config(path: Path) -> None:
+def _portable_config(path: Path, base: str = "base-tiny") -> None:
     """Name the backbones by zoo name, not by the build machine's directories (shipped configs carry no local paths)."""
     config = json.loads(path.read_text(encoding="utf-8"))
-    for key, name in (("text_config", "base-tiny"), ("vision_config", "siglip-tiny")):
+    for key, name in (("text_config", base), ("vision_config", "siglip-tiny")):
         if isinstance(config.get(key), dict) and "_name_or_path" in config[key]:
             config[key]["_name_or_path"] = name
     from iitbench.zoo.corpus import ANSWER_FORMAT
@@ -209,7 +210,7 @@ def _portable_config(path: Path) -> None:
     path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def export_model(final: Path, out: Path, tokenizer) -> None:
+def export_model(final: Path, out: Path, tokenizer, base: str = "base-tiny") -> None:
     """Copy the final stage's weights + config and write the tokenizer and processor files into `out`."""
     from wings_ref import WingsConfig
     from wings_ref.processing_wings import WingsProcessor
@@ -218,7 +219,7 @@ def export_model(final: Path, out: Path, tokenizer) -> None:
     for name in ("config.json", "generation_config.json", "model.safetensors"):
         if (final / name).is_file():
             shutil.copy2(final / name, out / name)
-    _portable_config(out / "config.json")
+    _portable_config(out / "config.json", base)
     WingsProcessor.from_config(tokenizer, WingsConfig.from_pretrained(final)).save_pretrained(out)
 
 
@@ -230,7 +231,7 @@ def make_mllm(out: Path, recipe: MLLMRecipe, seed: int, base_dir: Path, vision_d
 
     out = Path(out)
     summary = train_mllm(recipe, seed, base_dir, vision_dir, work_dir, base_recipe, log)
-    export_model(summary["final"], out, summary["tokenizer"])
+    export_model(summary["final"], out, summary["tokenizer"], recipe.base)
     evaluation: dict[str, Any] = {}
     t0 = time.perf_counter()
     if evaluate:
@@ -240,7 +241,7 @@ def make_mllm(out: Path, recipe: MLLMRecipe, seed: int, base_dir: Path, vision_d
         evaluation = {"text": text, "mm": evaluate_mm_suite(out, seed=0, limit=recipe.eval_limit),
                       "text_vs_base": paired}
         ci = paired["delta_ci95"] or [float("nan")] * 2
-        log(f"{recipe.name}: text mean {text['mean']:.3f} ({100 * paired['delta']:+.1f} vs base-tiny, 95% CI "
+        log(f"{recipe.name}: text mean {text['mean']:.3f} ({100 * paired['delta']:+.1f} vs {recipe.base}, 95% CI "
             f"[{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}]), mm mean {evaluation['mm']['mean']:.3f} "
             f"({time.perf_counter() - t0:.0f}s)")
     from wings_ref import WingsForConditionalGeneration
@@ -255,7 +256,7 @@ def make_mllm(out: Path, recipe: MLLMRecipe, seed: int, base_dir: Path, vision_d
                evaluation=evaluation,
                extra={"stages": summary["stages"], "upstream": summary["upstream"], "method": recipe.method,
                       "eval_seconds": round(time.perf_counter() - t0, 1),
-                      "base": "base-tiny", "vision": "siglip-tiny", "tokenizer": "tokenizer"})
+                      "base": recipe.base, "vision": "siglip-tiny", "tokenizer": "tokenizer"})
     return out
 
 
@@ -268,7 +269,8 @@ def card_is_current(out: Path, recipe: MLLMRecipe, seed: int, base_dir: Path, vi
     except (OSError, ValueError):
         return False
     return (card.get("recipe_hash") == recipe_hash(recipe) and card.get("seed") == seed
-            and card.get("upstream") == upstream(base_dir, vision_dir) and (out / "model.safetensors").is_file())
+            and card.get("upstream") == upstream(base_dir, vision_dir, recipe.base)
+            and (out / "model.safetensors").is_file())
 
 
 def micro_recipe(method: str) -> MLLMRecipe:

@@ -112,6 +112,8 @@ class MLLMRecipe:
     init_new_tokens: bool = True
     eval_limit: int | None = None  # items per suite; None = the whole suite (micro recipes in tests only)
     threads: int = 2
+    base: str = "base-tiny"  # the zoo base LLM it starts from (a deeper family: iitbench/zoo/deep.py)
+    seed: int | None = None  # a fixed training seed (seed replicates); None: the build's --seed
 
     def __post_init__(self):
         if self.method not in ("naive", "wings"):
@@ -154,8 +156,15 @@ RECIPES: dict[str, Any] = {
 }
 
 
+# Fields added after recipes were shipped: left out of the hash at their default, so shipped cards stay current.
+_LATER_DEFAULTS = {"base": "base-tiny", "seed": None}
+
+
 def recipe_dict(recipe: Any) -> dict[str, Any]:
-    return {"kind": type(recipe).__name__, **dataclasses.asdict(recipe)}
+    fields = dataclasses.asdict(recipe)
+    if isinstance(recipe, MLLMRecipe):
+        fields = {k: v for k, v in fields.items() if k not in _LATER_DEFAULTS or v != _LATER_DEFAULTS[k]}
+    return {"kind": type(recipe).__name__, **fields}
 
 
 def recipe_hash(recipe: Any) -> str:

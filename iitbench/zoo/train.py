@@ -124,7 +124,8 @@ def _current(out: Path, recipe, seed: int) -> bool:
 
 def _effective(name: str, recipe, seed: int):
     """The recipe as its card records it (the corpus seed follows the build seed)."""
-    return replace(recipe, corpus=replace(recipe.corpus, seed=seed)) if name in ("tokenizer", "base-tiny") else recipe
+    return replace(recipe, corpus=replace(recipe.corpus, seed=seed)) \
+        if isinstance(recipe, (TokenizerRecipe, LLMRecipe)) else recipe
 
 
 def _source(out_dir: Path, name: str) -> Path:
@@ -135,14 +136,24 @@ def _source(out_dir: Path, name: str) -> Path:
     return here if (here / "config.json").is_file() or (here / "tokenizer.json").is_file() else WEIGHTS_DIR / name
 
 
-def selected(only: Sequence[str] | None, sweep: bool) -> list[str]:
+def selected(only: Sequence[str] | None, sweep: bool, family: str | None = None) -> list[str]:
     """Stage names to build, in build order.
 
     Without `sweep`: the shipped models in `only`, default all five. With `sweep`: the sweep variants named in `only`,
-    default all of them.
+    default all of them. With a `family` (iitbench/zoo/deep.py): its models named in `only`, default all of them.
     """
+    from iitbench.zoo.deep import FAMILIES
     from iitbench.zoo.sweep import sweep_recipes
 
+    if family is not None:
+        if family not in FAMILIES or sweep:
+            raise UserError(f"--family {family}: use one of {', '.join(FAMILIES)}, without --sweep")
+        members = list(FAMILIES[family]())
+        unknown = [w for w in (only or ()) if w not in members]
+        if unknown:
+            raise UserError(f"--family {family} --only {', '.join(unknown)}: not in the family; its names are in "
+                            "iitbench/zoo/deep.py")
+        return [n for n in members if n in set(only or members)]
     variants = list(sweep_recipes())
     if sweep:
         unknown = [w for w in (only or ()) if w not in variants]
@@ -166,7 +177,7 @@ def selected(only: Sequence[str] | None, sweep: bool) -> list[str]:
 def train_zoo(out_dir: Path, only: Sequence[str] | None = None, seed: int = 0,
               recipes: dict | None = None, log: Callable[[str], None] = _log, sweep: bool = False,
               work_dir: Path | None = None, leaderboard: Path | None = None, evaluate: bool = True,
-              force: bool = False) -> dict[str, Path]:
+              force: bool = False, family: str | None = None) -> dict[str, Path]:
     """Build the selected stages (default: the five shipped models; with `sweep`: the sweep variants in `only`, or
     all of them) into `out_dir/<name>/`.
 
@@ -178,11 +189,14 @@ def train_zoo(out_dir: Path, only: Sequence[str] | None = None, seed: int = 0,
     from iitbench.zoo.sweep import sweep_recipes
 
     log = log or _quiet
-    names = selected(only, sweep)
+    from iitbench.zoo.deep import FAMILIES
+
+    names = selected(only, sweep, family)
     out_dir = Path(out_dir)
-    if sweep and out_dir.resolve() == WEIGHTS_DIR.resolve():
-        raise UserError("--sweep variants are not shipped; pass --out DIR (a directory outside iitbench/zoo/weights)")
-    recipes = {**RECIPES, **sweep_recipes(), **(recipes or {})}
+    if (sweep or family) and out_dir.resolve() == WEIGHTS_DIR.resolve():
+        raise UserError(f"{'--sweep' if sweep else '--family'} models are not shipped; pass --out DIR (a directory "
+                        "outside iitbench/zoo/weights)")
+    recipes = {**RECIPES, **sweep_recipes(), **(FAMILIES[family]() if family else {}), **(recipes or {})}
     if work_dir is None:
         from iitbench.build.suites import cache_root
 
@@ -197,14 +211,14 @@ def train_zoo(out_dir: Path, only: Sequence[str] | None = None, seed: int = 0,
             built[name] = out
             continue
         log(f"stage {name}: start")
-        if name == "tokenizer":
+        if isinstance(recipe, TokenizerRecipe):
             built[name] = make_tokenizer(out, recipe, seed, log)
-        elif name == "siglip-tiny":
+        elif isinstance(recipe, VisionRecipe):
             built[name] = make_vision(out, recipe, seed, log)
-        elif name == "base-tiny":
+        elif isinstance(recipe, LLMRecipe):
             tok_dir = _source(out_dir, "tokenizer")
             if not (tok_dir / "tokenizer.json").is_file():
-                raise UserError(f"base-tiny needs the zoo tokenizer in {tok_dir}; build it first (--only tokenizer)")
+                raise UserError(f"{name} needs the zoo tokenizer in {tok_dir}; build it first (--only tokenizer)")
             built[name] = make_base(out, recipe, seed, tok_dir, log, evaluate=evaluate)
         else:
             built[name] = _build_mllm(name, out, recipe, seed, out_dir, Path(work_dir), recipes, log, evaluate)
@@ -217,22 +231,29 @@ def train_zoo(out_dir: Path, only: Sequence[str] | None = None, seed: int = 0,
 
 
 def _skip(name: str, out: Path, recipe, seed: int, out_dir: Path) -> bool:
-    if name in ("tokenizer", "siglip-tiny", "base-tiny"):
+    if isinstance(recipe, (TokenizerRecipe, VisionRecipe, LLMRecipe)):
         return _current(out, _effective(name, recipe, seed), seed)
     from iitbench.zoo.mllm import card_is_current
 
-    return card_is_current(out, recipe, seed, _source(out_dir, "base-tiny"), _source(out_dir, "siglip-tiny"))
+    return card_is_current(out, recipe, _mllm_seed(recipe, seed), _source(out_dir, recipe.base),
+                           _source(out_dir, "siglip-tiny"))
+
+
+def _mllm_seed(recipe, seed: int) -> int:
+    """A seed replicate trains with its own seed; every other recipe with the build's."""
+    return seed if recipe.seed is None else recipe.seed
 
 
 def _build_mllm(name: str, out: Path, recipe, seed: int, out_dir: Path, work_dir: Path, recipes: dict,
                 log: Callable[[str], None], evaluate: bool) -> Path:
     from iitbench.zoo.mllm import make_mllm
 
-    base, vision = _source(out_dir, "base-tiny"), _source(out_dir, "siglip-tiny")
-    for path, what in ((base, "base-tiny"), (vision, "siglip-tiny")):
+    base, vision = _source(out_dir, recipe.base), _source(out_dir, "siglip-tiny")
+    for path, what in ((base, recipe.base), (vision, "siglip-tiny")):
         if not (path / "config.json").is_file():
             raise UserError(f"{name} needs {what} in {out_dir} or the shipped weights; build it first (--only {what})")
-    return make_mllm(out, recipe, seed, base, vision, work_dir, recipes["base-tiny"], log, evaluate=evaluate)
+    return make_mllm(out, recipe, _mllm_seed(recipe, seed), base, vision, work_dir, recipes[recipe.base], log,
+                     evaluate=evaluate)
 
 
 __all__ = ["STAGES", "make_base", "make_tokenizer", "make_vision", "train_zoo", "selected"]

@@ -23,6 +23,9 @@ from .errors import TrainConfigError
 STAGES = (1, 2, "naive")
 # Parameter groups a stage may train (see stages.py); "learners" is shorthand for both learners.
 GROUPS = ("projector", "visual_learner", "textual_learner", "router", "llm")
+# Parts of the LLM a stage may train instead of all of it (at the LLM's learning rate): its self-attention
+# projections or its MLPs (the sub-modules named self_attn / mlp in every decoder layer).
+LLM_PARTS = ("llm_attention", "llm_mlp")
 STAGE_TRAIN = {
     1: ("projector", "visual_learner"),
     2: ("llm", "projector", "visual_learner", "textual_learner", "router"),
@@ -87,12 +90,14 @@ class TrainConfig:
             raise TrainConfigError(f"stage={self.stage!r}; use one of 1, 2, naive")
         if self.train is not None:
             object.__setattr__(self, "train", tuple(self.train))
-            unknown = sorted(set(self.train) - set(GROUPS) - {"learners"})
+            unknown = sorted(set(self.train) - set(GROUPS) - set(LLM_PARTS) - {"learners"})
             if unknown or not self.train:
                 raise TrainConfigError(f"train={list(self.train)}: unknown group(s) {unknown}; use some of "
-                                       f"{list(GROUPS) + ['learners']} (the vision tower always stays frozen)")
-            if self.stage == "naive" and set(self.trained_groups()) - {"projector", "llm"}:
-                raise TrainConfigError("stage naive has no learners/router; train only [projector] or [projector, llm]")
+                                       f"{list(GROUPS) + list(LLM_PARTS) + ['learners']} (the vision tower always "
+                                       "stays frozen)")
+            if self.stage == "naive" and set(self.trained_groups()) - {"projector", "llm", *LLM_PARTS}:
+                raise TrainConfigError("stage naive has no learners/router; train only [projector] and the LLM "
+                                       "(llm, llm_attention, llm_mlp)")
         object.__setattr__(self, "init_new_tokens", tuple(self.init_new_tokens))
         if not 0.0 <= self.warmup_ratio < 1.0:
             raise TrainConfigError(f"warmup_ratio={self.warmup_ratio}; use a fraction in [0, 1)")
@@ -111,7 +116,7 @@ class TrainConfig:
         chosen = set(STAGE_TRAIN[self.stage] if self.train is None else self.train)
         if "learners" in chosen:
             chosen |= {"visual_learner", "textual_learner"}
-        return tuple(g for g in GROUPS if g in chosen)
+        return tuple(g for g in GROUPS + LLM_PARTS if g in chosen)
 
     def learning_rates(self) -> dict[str, float]:
         """Learning rate per parameter group (stage defaults where the config leaves it null)."""
@@ -225,5 +230,5 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
     return config_from_dict(data, str(path))
 
 
-__all__ = ["TrainConfig", "check_paths", "GROUPS", "STAGES", "STAGE_TRAIN", "STAGE_LRS", "load_config", "config_from_dict",
+__all__ = ["TrainConfig", "check_paths", "GROUPS", "LLM_PARTS", "STAGES", "STAGE_TRAIN", "STAGE_LRS", "load_config", "config_from_dict",
            "parse_override"]

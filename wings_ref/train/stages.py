@@ -32,17 +32,30 @@ def no_weight_decay(name: str, param: torch.Tensor) -> bool:
     return param.ndim < 2 or name.endswith(".bias") or "norm" in name.lower()
 
 
+LLM_PART_MODULES = {"llm_attention": "self_attn", "llm_mlp": "mlp"}  # train selector -> decoder sub-module name
+
+
+def _selected(name: str, group: str, trained: set[str]) -> str | None:
+    """The entry of `trained` that makes parameter `name` train, or None."""
+    if group in trained:
+        return group
+    if group == "llm":
+        parts = name.split(".")
+        return next((sel for sel, module in LLM_PART_MODULES.items() if sel in trained and module in parts), None)
+    return None
+
+
 def apply_stage(model: nn.Module, trained_groups: Iterable[str]) -> dict[str, int]:
-    """Set requires_grad per group; returns trainable parameter counts per trained group."""
+    """Set requires_grad per group (or LLM part); returns trainable parameter counts per trained entry."""
     trained = set(trained_groups)
     if "vision" in trained:
         raise TrainConfigError("the vision tower is frozen in every WINGS stage; remove 'vision' from train")
     counts: Counter[str] = Counter()
     for name, param in model.named_parameters():
-        group = param_group(name)
-        param.requires_grad_(group in trained)
-        if group in trained:
-            counts[group] += param.numel()
+        chosen = _selected(name, param_group(name), trained)
+        param.requires_grad_(chosen is not None)
+        if chosen is not None:
+            counts[chosen] += param.numel()
     missing = sorted(trained - set(counts))
     if missing:
         raise TrainConfigError(f"train lists {missing} but the model has no such parameters "
