@@ -53,10 +53,12 @@ def _versions() -> dict[str, str]:
 def attention_shift(model: ModelLike, data: str | Path = "iit", *, model_args: str | dict[str, Any] | None = None,
                     limit: int | None = None, head_reduction: str = "sum", per_query_norm: bool = False,
                     segments: str = "content", backend: str = "auto", batch_size: int = 1, seed: int = 0,
+                    sinks: str = "include",
                     n_boot: int = 1000, device: str | None = None, output: str | Path | None = None) -> LawsResults:
     """LAWS curves and the attention-shift score of `model` over the image dialogues of `data` (a suite name or a
     dataset directory). head_reduction: sum | mean over heads; per_query_norm: divide each mass by the number of
-    query tokens; segments: content (message text only) | all-text; backend: auto | eager (reference)."""
+    query tokens; segments: content (message text only) | all-text; backend: auto | eager (reference); sinks:
+    include | exclude (attention-sink tokens, `iitbench.laws.protocol.SINK_SHARE`, leave their segment)."""
     from iitbench.data.manifest import load_dataset_dir
     from iitbench.laws.extract import attention_mass
     from iitbench.laws.plots import plot_curves
@@ -69,7 +71,7 @@ def attention_shift(model: ModelLike, data: str | Path = "iit", *, model_args: s
     if limit is not None and limit < 1:
         raise UserError(f"--limit {limit}: must be at least 1")
     options = LawsOptions(head_reduction=head_reduction, per_query_norm=per_query_norm, segments=segments,
-                          backend=backend, batch_size=batch_size)
+                          backend=backend, batch_size=batch_size, sinks=sinks)
     path = resolve_suite(data, seed)[0]
     out = check_output(Path(output) if output is not None else RUNS_ROOT / "laws" / model_slug(spec_of(model)), "laws")
     dataset = load_dataset_dir(path)
@@ -82,6 +84,7 @@ def attention_shift(model: ModelLike, data: str | Path = "iit", *, model_args: s
                  "n": len(requests), "skipped_without_image": sum(not i.has_image for i in dataset.items)},
         "settings": {"head_reduction": options.head_reduction, "per_query_norm": options.per_query_norm,
                      "segments": options.segments, "backend": options.backend, "batch_size": options.batch_size,
+                     "sinks": options.sinks,
                      "n_boot": n_boot, "seed": seed, "prompt_hash": PromptFormat().hash},
         "versions": _versions(),
     }

@@ -17,7 +17,7 @@ class LawsCommand(Command):
     example = "iitbench laws --model wings-tiny --suite iit --limit 50 --output runs/laws-wings-tiny"
 
     def add_arguments(self, p: argparse.ArgumentParser) -> None:
-        from iitbench.laws.protocol import BACKENDS, HEAD_REDUCTIONS, SEGMENT_MODES
+        from iitbench.laws.protocol import BACKENDS, HEAD_REDUCTIONS, SEGMENT_MODES, SINK_MODES
 
         p.add_argument("--model", help="the model, e.g. wings-tiny, hf:DIR, hf-causal:DIR")
         p.add_argument("--model-args", default="", help="k=v,... for --model")
@@ -28,6 +28,9 @@ class LawsCommand(Command):
         p.add_argument("--per-query-norm", action="store_true", help="divide masses by the number of query tokens")
         p.add_argument("--segments", choices=SEGMENT_MODES, default=SEGMENT_MODES[0])
         p.add_argument("--backend", choices=BACKENDS, default=BACKENDS[0])
+        p.add_argument("--sinks", choices=SINK_MODES, default=SINK_MODES[0],
+                       help="exclude: attention-sink tokens (the first token, and tokens taking >= 20%% of a layer's "
+                       "mass in half the layers) leave their segment")
         p.add_argument("--batch-size", type=int, default=1)
         p.add_argument("--n-boot", type=int, default=1000)
         p.add_argument("--compare", nargs="+", default=None, metavar="DIR", help="laws output dirs to compare")
@@ -53,6 +56,7 @@ class LawsCommand(Command):
         result = attention_shift(args.model, args.data or args.suite, model_args=args.model_args, limit=args.limit,
                                  head_reduction=args.head_reduction, per_query_norm=args.per_query_norm,
                                  segments=args.segments, backend=args.backend, batch_size=args.batch_size,
+                                 sinks=args.sinks,
                                  seed=args.seed, n_boot=args.n_boot, device=args.device, output=args.output)
         sh, summary = result.shift, result.summary
         print(f"{args.model}: shift {sh['value']:.4f} [{sh['lo']:.4f}, {sh['hi']:.4f}] over {summary['n_used']} "

@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from iitbench.laws.protocol import LABEL_NAMES, LawsOptions, LawsResult, Segments
+from iitbench.laws.protocol import IMAGE, LABEL_NAMES, SINK, SINK_SHARE, LawsOptions, LawsResult, Segments
 
 DEFAULT_BLOCK_ELEMENTS = 1 << 21  # fp32 scores per query block (8 MiB): O(block x S) memory, whatever S
 
@@ -120,15 +120,33 @@ class ColumnMass:
         for b, row in enumerate(rows):
             n = len(row.ids)
             cols = self.cols[:, b, :n].double().cpu()
-            labels = torch.tensor(row.segments.labels, dtype=torch.long)
+            segments = row.segments if options.sinks == "include" else _without_sinks(row.segments, cols)
+            labels = torch.tensor(segments.labels, dtype=torch.long)
             masses = torch.zeros(len(LABEL_NAMES), cols.shape[0], dtype=torch.float64)
             masses.index_add_(0, labels, cols.T)
             n_queries = int(self.weights[b].sum().item())
             if options.per_query_norm:
                 masses /= max(1, n_queries)
-            out.append(LawsResult(key=row.key, segments=row.segments, n_queries=n_queries,
+            out.append(LawsResult(key=row.key, segments=segments, n_queries=n_queries,
                                   masses=tuple(tuple(float(v) for v in m) for m in masses.tolist())))
         return out
+
+
+def sink_positions(cols: torch.Tensor) -> list[int]:
+    """Attention sinks of one sample from its per-layer column masses [L, n]: position 0, and every token that takes
+    at least SINK_SHARE of its layer's mass in at least half of the layers."""
+    share = cols / cols.sum(1, keepdim=True).clamp_min(1e-12)
+    dominant = ((share >= SINK_SHARE).sum(0) * 2 >= cols.shape[0]).nonzero().flatten().tolist()
+    return sorted({0, *dominant}) if cols.shape[1] else []
+
+
+def _without_sinks(segments: Segments, cols: torch.Tensor) -> Segments:
+    """The sample's sinks relabelled `sink` (image tokens stay image: a sink inside the image is still image)."""
+    labels = list(segments.labels)
+    for pos in sink_positions(cols):
+        if labels[pos] != IMAGE:
+            labels[pos] = SINK
+    return Segments(labels=tuple(labels), excluded=segments.excluded)
 
 
 def run_batches(prepared: Sequence[Prepared], options: LawsOptions, n_layers: int,

@@ -92,3 +92,28 @@ def correlation(x: Sequence[float], y: Sequence[float], n_boot: int = 2000, seed
     boots = boots[np.isfinite(boots)]
     lo, hi = np.percentile(boots, [2.5, 97.5]) if boots.size else (float("nan"), float("nan"))
     return Estimate(r, float(lo), float(hi), int(xs.size))
+
+
+def _residuals(values: np.ndarray, control: np.ndarray) -> np.ndarray:
+    """Row-wise residuals of an ordinary least-squares fit values ~ a + b * control ([R, N] arrays)."""
+    c = control - control.mean(axis=1, keepdims=True)
+    v = values - values.mean(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = (c * v).sum(axis=1, keepdims=True) / (c * c).sum(axis=1, keepdims=True)
+    return v - np.nan_to_num(slope) * c
+
+
+def partial_correlation(x: Sequence[float], y: Sequence[float], control: Sequence[float], n_boot: int = 2000,
+                        seed: int = 0) -> Estimate:
+    """Pearson r of x and y after removing what `control` explains linearly from both (e.g. shift vs text delta
+    controlling for log10 of the LLM learning rate), with a bootstrap 95% CI over models."""
+    xs, ys, zs = (np.asarray(v, dtype=np.float64)[None] for v in (x, y, control))
+    if xs.shape[1] < 4:
+        raise UserError(f"a partial correlation across models needs at least 4 models, got {xs.shape[1]}")
+    r = float(pearson_rows(_residuals(xs, zs), _residuals(ys, zs))[0])
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, xs.shape[1], size=(n_boot, xs.shape[1]))
+    boots = pearson_rows(_residuals(xs[0][idx], zs[0][idx]), _residuals(ys[0][idx], zs[0][idx]))
+    boots = boots[np.isfinite(boots)]
+    lo, hi = np.percentile(boots, [2.5, 97.5]) if boots.size else (float("nan"), float("nan"))
+    return Estimate(r, float(lo), float(hi), int(xs.shape[1]))

@@ -10,11 +10,16 @@ from iitbench.models.protocol import Message
 HEAD_REDUCTIONS = ("sum", "mean")
 SEGMENT_MODES = ("content", "all-text")
 BACKENDS = ("auto", "eager")
+SINK_MODES = ("include", "exclude")
+#: Attention sinks: the sequence's first token, and any token that takes at least SINK_SHARE of its layer's
+#: attention mass in at least half of the layers (such tokens absorb attention whatever their content).
+SINK_SHARE = 0.2
 
 # Per-token labels (uint8 in laws.npz). "between" = content text between two images; "marker" = image wrapper tokens
-# (boi/eoi, <fake_token_around_image>, vision_start/end, row/col tags): never text, never image.
-OTHER, BEFORE, IMAGE, AFTER, BETWEEN, MARKER = range(6)
-LABEL_NAMES = ("other", "before", "image", "after", "between", "marker")
+# (boi/eoi, <fake_token_around_image>, vision_start/end, row/col tags): never text, never image; "sink" = an attention
+# sink taken out of its segment (`sinks="exclude"`).
+OTHER, BEFORE, IMAGE, AFTER, BETWEEN, MARKER, SINK = range(7)
+LABEL_NAMES = ("other", "before", "image", "after", "between", "marker", "sink")
 CURVE_SEGMENTS = ("before", "image", "after")
 
 
@@ -28,10 +33,12 @@ class LawsOptions:
     backend: str = "auto"  # auto: the adapter's memory-efficient path | eager: output_attentions reference
     batch_size: int = 1
     block_size: int | None = None  # query rows per block in the attention-interface backend (None: by memory)
+    sinks: str = "include"  # include | exclude: attention-sink tokens (SINK_SHARE) leave their segment
 
     def __post_init__(self) -> None:
         checks = (("--head-reduction", self.head_reduction, HEAD_REDUCTIONS),
-                  ("--segments", self.segments, SEGMENT_MODES), ("--backend", self.backend, BACKENDS))
+                  ("--segments", self.segments, SEGMENT_MODES), ("--backend", self.backend, BACKENDS),
+                  ("--sinks", self.sinks, SINK_MODES))
         for flag, value, allowed in checks:
             if value not in allowed:
                 raise UserError(f"{flag} {value!r}: use one of {', '.join(allowed)}")

@@ -74,3 +74,15 @@ def test_the_models_package_does_not_import_laws():
     imports = re.compile(r"^\s*(from|import) iitbench\.laws", re.MULTILINE)
     offenders = [p.name for p in root.glob("*.py") if imports.search(p.read_text(encoding="utf-8"))]
     assert offenders == []
+
+
+def test_sinks_exclude_relabels_the_first_token_and_dominant_columns_only():
+    import torch
+
+    from iitbench.laws.collect import _without_sinks, sink_positions
+    from iitbench.laws.protocol import SINK
+
+    cols = torch.tensor([[5.0, 1.0, 1.0, 3.0], [6.0, 1.0, 1.0, 0.5], [5.0, 1.0, 1.0, 3.0]])  # 3 layers, 4 tokens
+    assert sink_positions(cols) == [0, 3]  # token 3 takes >= 20% of its layer's mass in 2 of 3 layers
+    segments = _without_sinks(Segments(labels=(BEFORE, BEFORE, IMAGE, AFTER)), cols)
+    assert segments.labels == (SINK, BEFORE, IMAGE, SINK)

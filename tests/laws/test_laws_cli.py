@@ -10,6 +10,7 @@ import pytest
 
 from iitbench.cli.laws import LawsCommand
 from iitbench.errors import UserError
+from iitbench.laws.protocol import LABEL_NAMES
 from iitbench.laws.store import read_segments
 
 
@@ -39,7 +40,7 @@ def test_cli_writes_npz_summary_and_plots(laws_run, laws_dataset):
     assert summary["data"]["fingerprint"] and summary["model"]["fingerprint"] and summary["versions"]["torch"]
     with np.load(laws_run / "laws.npz") as data:
         assert list(data["keys"]) == ["tv#1", "v#0"]
-        assert data["masses"].shape == (2, 6, 2) and np.isnan(data["masses"][1]).all()
+        assert data["masses"].shape == (2, len(LABEL_NAMES), 2) and np.isnan(data["masses"][1]).all()
         assert data["token_counts"][0, 2] == 16  # image tokens of the tiny WINGS
     assert [s.excluded for s in read_segments(laws_run)][0] is None
 

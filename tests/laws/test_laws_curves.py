@@ -45,3 +45,19 @@ def test_mean_band_brackets_the_mean_and_correlation_matches_numpy():
     x, y = [0.1, 0.4, 0.3, 0.9], [0.0, -0.2, -0.1, -0.5]
     est = correlation(x, y, n_boot=300)
     assert math.isclose(est.value, np.corrcoef(x, y)[0, 1]) and est.lo <= est.value <= est.hi
+
+
+def test_partial_correlation_removes_what_the_control_explains():
+    import numpy as np
+
+    from iitbench.laws.curves import correlation, partial_correlation
+
+    rng = np.random.default_rng(0)
+    lr = rng.normal(size=40)
+    shift = lr + 0.05 * rng.normal(size=40)  # both driven by the learning rate only
+    delta = -lr + 0.05 * rng.normal(size=40)
+    assert correlation(shift, delta, n_boot=200).value < -0.9
+    partial = partial_correlation(shift, delta, lr, n_boot=200)
+    assert abs(partial.value) < 0.4 and partial.lo < 0 < partial.hi
+    own = rng.normal(size=40)  # a real link beyond the learning rate survives the control
+    assert partial_correlation(shift + own, delta - own, lr, n_boot=200).value < -0.9

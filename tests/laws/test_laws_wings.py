@@ -34,3 +34,18 @@ def test_wings_segments_cover_exactly_the_content_text(wings_adapter, image_root
     assert text(AFTER) == "Name the colour of it, please, in a single word, then stop.redAnd the shape?"
     assert labels.count(IMAGE) == wings_adapter.processor.image_seq_length
     assert row.segments.spans(IMAGE) == [(labels.index(IMAGE), labels.index(IMAGE) + labels.count(IMAGE))]
+
+
+def test_excluded_sinks_move_mass_out_of_their_segment_and_nothing_else(wings_adapter, image_root):
+    from iitbench.laws.protocol import SINK
+
+    requests = two_requests(image_root)
+    kept = attention_mass(wings_adapter, requests, LawsOptions())
+    dropped = attention_mass(wings_adapter, requests, LawsOptions(sinks="exclude"))
+    for with_sinks, without in zip(kept, dropped):
+        assert SINK in without.segments.labels and SINK not in with_sinks.segments.labels
+        assert without.segments.labels[0] == SINK
+        total = torch.tensor(with_sinks.masses).sum(0)  # the same attention, redistributed over labels
+        torch.testing.assert_close(torch.tensor(without.masses).sum(0), total)
+        moved = [i for i, (a, b) in enumerate(zip(with_sinks.segments.labels, without.segments.labels)) if a != b]
+        assert moved and all(without.segments.labels[i] == SINK for i in moved)
