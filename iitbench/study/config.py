@@ -1,0 +1,142 @@
+"""A study file: models x analyses, read from YAML into frozen dataclasses (one-line errors on bad input).
+
+    name: deep-zoo
+    output: studies/deep-zoo            # OUTPUT/<model>/{iit, forgetting, laws-<variant>} and OUTPUT/<model>/model.json
+    executor: local                     # local (processes) | slurm | submitit-local (submitit's local executor)
+    workers: 1                          # local: models processed at once
+    slurm: {partition: gpu, timeout_min: 120, gpus_per_node: 1}   # passed to submitit's AutoExecutor
+    analyses: [iit, forgetting, laws]   # default for every model
+    suite: iit                          # the IIT run's suite; forgetting always uses the text suite
+    limit: null                         # first N items per config (all by default)
+    laws: [{segments: content, sinks: include}, {segments: all-text, sinks: exclude}]
+    models:
+      - {name: deep-wings, model: "wings:/data/deep-zoo/deep-wings", base: "hf-causal:/data/deep-zoo/base-deep"}
+      - {name: llava-tiny, model: llava-tiny, base: base-tiny}
+
+Each model's `meta` (or, for a zoo-built directory, its zoo_card.json) is copied to OUTPUT/<model>/model.json, so
+tables can group models by method, learning rate or seed without the weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from iitbench.errors import UserError
+
+ANALYSES = ("iit", "forgetting", "laws")
+EXECUTORS = ("local", "slurm", "submitit-local")
+LAWS_KEYS = ("segments", "sinks", "head_reduction", "per_query_norm")
+
+
+@dataclass(frozen=True)
+class LawsVariant:
+    segments: str = "content"
+    sinks: str = "include"
+    head_reduction: str = "sum"
+    per_query_norm: bool = False
+
+    @property
+    def key(self) -> str:
+        """Directory suffix, e.g. `content-include-sum`, with `-pq` when masses are per-query normalised."""
+        return f"{self.segments}-{self.sinks}-{self.head_reduction}" + ("-pq" if self.per_query_norm else "")
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    model: str
+    base: str | None = None
+    analyses: tuple[str, ...] = ANALYSES
+    model_args: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Study:
+    name: str
+    output: Path
+    models: tuple[ModelEntry, ...]
+    executor: str = "local"
+    workers: int = 1
+    slurm: dict[str, Any] = field(default_factory=dict)
+    suite: str = "iit"
+    limit: int | None = None
+    laws: tuple[LawsVariant, ...] = (LawsVariant(),)
+    laws_limit: int | None = None
+    n_boot: int = 1000
+    seed: int = 0
+
+
+def _need(obj: dict, key: str, kind: type, where: str) -> Any:
+    if key not in obj:
+        raise UserError(f"{where}: missing {key!r}")
+    if not isinstance(obj[key], kind):
+        raise UserError(f"{where}: {key!r} must be {kind.__name__}, got {type(obj[key]).__name__}")
+    return obj[key]
+
+
+def _model(obj: Any, where: str, analyses: tuple[str, ...]) -> ModelEntry:
+    if not isinstance(obj, dict):
+        raise UserError(f"{where}: a model entry must be a mapping with name and model")
+    unknown = set(obj) - {"name", "model", "base", "analyses", "model_args", "meta"}
+    if unknown:
+        raise UserError(f"{where}: unknown key(s) {sorted(unknown)}")
+    name = _need(obj, "name", str, where)
+    if not name or "/" in name or name.startswith("."):
+        raise UserError(f"{where}: name {name!r} must be a plain directory name")
+    chosen = tuple(obj.get("analyses", analyses))
+    bad = [a for a in chosen if a not in ANALYSES]
+    if bad:
+        raise UserError(f"{where}: analyses {bad}: use some of {', '.join(ANALYSES)}")
+    if "forgetting" in chosen and not obj.get("base"):
+        raise UserError(f"{where} ({name}): forgetting needs a base LLM; add base: or drop forgetting")
+    return ModelEntry(name=name, model=_need(obj, "model", str, where), base=obj.get("base"), analyses=chosen,
+                      model_args=dict(obj.get("model_args") or {}), meta=dict(obj.get("meta") or {}))
+
+
+def load_study(path: str | Path) -> Study:
+    import yaml
+
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise UserError(f"{path}: cannot read the study file ({e.strerror})") from None
+    except yaml.YAMLError as e:
+        raise UserError(f"{path}: not valid YAML ({' '.join(str(e).split())[:120]})") from None
+    if not isinstance(raw, dict):
+        raise UserError(f"{path}: a study file is a mapping (name, output, models, ...)")
+    known = {"name", "output", "models", "executor", "workers", "slurm", "analyses", "suite", "limit", "laws",
+             "laws_limit", "n_boot", "seed"}
+    unknown = set(raw) - known
+    if unknown:
+        raise UserError(f"{path}: unknown key(s) {sorted(unknown)}; known: {sorted(known)}")
+    analyses = tuple(raw.get("analyses", ANALYSES))
+    models = _need(raw, "models", list, str(path))
+    entries = tuple(_model(m, f"{path} models[{i}]", analyses) for i, m in enumerate(models))
+    names = [m.name for m in entries]
+    if len(set(names)) != len(names):
+        raise UserError(f"{path}: model names must be unique (each is a directory of the output)")
+    executor = raw.get("executor", "local")
+    if executor not in EXECUTORS:
+        raise UserError(f"{path}: executor {executor!r}: use one of {', '.join(EXECUTORS)}")
+    variants = []
+    for i, v in enumerate(raw.get("laws") or [{}]):
+        if not isinstance(v, dict) or set(v) - set(LAWS_KEYS):
+            raise UserError(f"{path} laws[{i}]: a mapping of {', '.join(LAWS_KEYS)}")
+        variants.append(LawsVariant(**v))
+    workers = raw.get("workers", 1)
+    if not isinstance(workers, int) or workers < 1:
+        raise UserError(f"{path}: workers must be a positive integer")
+    output = Path(_need(raw, "output", str, str(path)))
+    if not output.is_absolute():
+        output = path.parent / output  # relative to the study file, so a study runs from anywhere
+    return Study(name=str(raw.get("name", path.stem)), output=output, models=entries, executor=executor,
+                 workers=workers, slurm=dict(raw.get("slurm") or {}), suite=str(raw.get("suite", "iit")),
+                 limit=raw.get("limit"), laws=tuple(variants), laws_limit=raw.get("laws_limit"),
+                 n_boot=int(raw.get("n_boot", 1000)), seed=int(raw.get("seed", 0)))
+
+
+__all__ = ["ANALYSES", "EXECUTORS", "LawsVariant", "ModelEntry", "Study", "load_study"]
