@@ -22,6 +22,7 @@ COMMANDS = {
     "zoo": ("iitbench.cli.zoo", "ZooCommand"),
     "laws": ("iitbench.cli.laws", "LawsCommand"),
     "study": ("iitbench.cli.study", "StudyCommand"),
+    "leaderboard": ("iitbench.cli.leaderboard", "LeaderboardCommand"),
 }
 
 

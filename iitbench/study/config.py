@@ -5,7 +5,7 @@
     executor: local                     # local (processes) | slurm | submitit-local (submitit's local executor)
     workers: 1                          # local: models processed at once
     slurm: {partition: gpu, timeout_min: 120, gpus_per_node: 1}   # passed to submitit's AutoExecutor
-    analyses: [iit, forgetting, laws]   # default for every model
+    analyses: [iit, context, forgetting, laws]   # default for every model
     suite: iit                          # the IIT run's suite; forgetting always uses the text suite
     limit: null                         # first N items per config (all by default)
     laws: [{segments: content, sinks: include}, {segments: all-text, sinks: exclude}]
@@ -25,7 +25,7 @@ from typing import Any
 
 from iitbench.errors import UserError
 
-ANALYSES = ("iit", "forgetting", "laws")
+ANALYSES = ("iit", "context", "forgetting", "laws")  # context: the IIT items cut to their scored turn
 EXECUTORS = ("local", "slurm", "submitit-local")
 LAWS_KEYS = ("segments", "sinks", "head_reduction", "per_query_norm")
 

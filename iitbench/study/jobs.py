@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from iitbench.study.config import ModelEntry, Study
+from iitbench.study.derived import GITIGNORE, without_context, write_scored
 
 MODEL_FILE = "model.json"
 
@@ -44,6 +45,8 @@ def describe_model(entry: ModelEntry) -> dict[str, Any]:
                         if stages else None)
         info.setdefault("steps", sum(s.get("steps", 0) for s in stages))
         info.setdefault("trained", sorted({k for s in stages for k in s.get("trainable_parameters", {})}))
+        mm = (card.get("eval") or {}).get("mm") or {}
+        info.setdefault("mm_acc", mm.get("mean"))  # the zoo's multimodal suite, scored when the model was built
     return info
 
 
@@ -54,10 +57,12 @@ def run_model(study: Study, entry: ModelEntry) -> dict[str, str]:
 
     out = study.output / entry.name
     out.mkdir(parents=True, exist_ok=True)
+    (study.output / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
     (out / MODEL_FILE).write_text(json.dumps(describe_model(entry), indent=2, sort_keys=True) + "\n",
                                   encoding="utf-8")
     status: dict[str, str] = {}
     todo = {"iit": "iit" in entry.analyses and not (out / "iit" / "results.json").is_file(),
+            "context": "context" in entry.analyses and not (out / "context" / "results.json").is_file(),
             "forgetting": "forgetting" in entry.analyses and not (out / "forgetting" / "forgetting.json").is_file()}
     laws_todo = [v for v in study.laws if "laws" in entry.analyses
                  and not (out / f"laws-{v.key}" / "laws_summary.json").is_file()]
@@ -66,7 +71,18 @@ def run_model(study: Study, entry: ModelEntry) -> dict[str, str]:
     adapter = resolve_model(entry.model, dict(entry.model_args)).adapter
     adapter.spec = entry.model  # results record the study's spec
     if todo["iit"]:
-        api.evaluate(adapter, study.suite, limit=study.limit, seed=study.seed, output=out / "iit", progress=False)
+        run = api.evaluate(adapter, study.suite, limit=study.limit, seed=study.seed, output=out / "iit",
+                           progress=False)
+        write_scored(run.run_dir)
+    if todo["context"]:
+        from iitbench.api.suites import resolve_suite
+        from iitbench.data.manifest import load_dataset_dir
+
+        cut = without_context(load_dataset_dir(resolve_suite(study.suite, study.seed)[0]),
+                              study.output / "_data" / "no-context")
+        run = api.evaluate(adapter, cut.root, limit=study.limit, seed=study.seed, output=out / "context",
+                           progress=False)
+        write_scored(run.run_dir)
     if todo["forgetting"]:
         api.forgetting(adapter, entry.base, suite="text", limit=study.limit, seed=study.seed, n_boot=study.n_boot,
                        output=out / "forgetting", progress=False)

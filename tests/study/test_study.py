@@ -70,3 +70,22 @@ def test_bad_study_files_are_one_line_errors(tmp_path):
     bad.write_text("name: x\noutput: o\nexecutor: cloud\nmodels: []\n")
     with pytest.raises(UserError, match="executor 'cloud'"):
         load_study(bad)
+
+
+def test_leaderboard_tables_are_written_and_reproducible(setup):
+    root, wings, base, data = setup
+    study = write_study(root / "lb.yaml", data, wings, base, "local")
+    assert main(["study", str(study)]) == 0
+    first, second = root / "lb1", root / "lb2"
+    assert main(["leaderboard", str(root / "out-local"), "--out", str(first)]) == 0
+    from iitbench.study.leaderboard import write_leaderboard
+
+    write_leaderboard(root / "out-local", second, f"iitbench leaderboard {(root / 'out-local').as_posix()} "
+                                                  f"--out {first.as_posix()}")
+    for name in ("models.md", "models.csv", "laws.md", "laws.csv", "correlations.md", "correlations.csv",
+                 "REPRODUCTION.md"):
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    models = (first / "models.csv").read_text().splitlines()
+    assert models[0].startswith("model,method") and {line.split(",")[0] for line in models[1:]} == {"plain", "wings-a"}
+    assert "content-include-sum" in (first / "laws.md").read_text()
+    assert "| C1 |" in (first / "REPRODUCTION.md").read_text()
