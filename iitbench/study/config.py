@@ -14,11 +14,13 @@
       - {name: llava-tiny, model: llava-tiny, base: base-tiny}
 
 Each model's `meta` (or, for a zoo-built directory, its zoo_card.json) is copied to OUTPUT/<model>/model.json, so
-tables can group models by method, learning rate or seed without the weights.
+tables can group models by method, learning rate or seed without the weights. `$VARIABLES` in model and base specs
+are expanded from the environment (e.g. `wings:$IITBENCH_DEEP_ZOO/deep-wings`), so a study file names no machine.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,7 +94,8 @@ def _model(obj: Any, where: str, analyses: tuple[str, ...]) -> ModelEntry:
         raise UserError(f"{where}: analyses {bad}: use some of {', '.join(ANALYSES)}")
     if "forgetting" in chosen and not obj.get("base"):
         raise UserError(f"{where} ({name}): forgetting needs a base LLM; add base: or drop forgetting")
-    return ModelEntry(name=name, model=_need(obj, "model", str, where), base=obj.get("base"), analyses=chosen,
+    base = os.path.expandvars(obj["base"]) if isinstance(obj.get("base"), str) else obj.get("base")
+    return ModelEntry(name=name, model=os.path.expandvars(_need(obj, "model", str, where)), base=base, analyses=chosen,
                       model_args=dict(obj.get("model_args") or {}), meta=dict(obj.get("meta") or {}))
 
 

@@ -136,11 +136,13 @@ def _source(out_dir: Path, name: str) -> Path:
     return here if (here / "config.json").is_file() or (here / "tokenizer.json").is_file() else WEIGHTS_DIR / name
 
 
-def selected(only: Sequence[str] | None, sweep: bool, family: str | None = None) -> list[str]:
+def selected(only: Sequence[str] | None, sweep: bool, family: str | None = None,
+             extra: Sequence[str] = ()) -> list[str]:
     """Stage names to build, in build order.
 
     Without `sweep`: the shipped models in `only`, default all five. With `sweep`: the sweep variants named in `only`,
-    default all of them. With a `family` (iitbench/zoo/deep.py): its models named in `only`, default all of them.
+    default all of them. With a `family` (iitbench/zoo/deep.py): its models named in `only`, default all of them;
+    `extra` names recipes given to `train_zoo` directly (tests build micro family members that way).
     """
     from iitbench.zoo.deep import FAMILIES
     from iitbench.zoo.sweep import sweep_recipes
@@ -148,7 +150,7 @@ def selected(only: Sequence[str] | None, sweep: bool, family: str | None = None)
     if family is not None:
         if family not in FAMILIES or sweep:
             raise UserError(f"--family {family}: use one of {', '.join(FAMILIES)}, without --sweep")
-        members = list(FAMILIES[family]())
+        members = list(FAMILIES[family]()) + [n for n in extra if n not in RECIPES]
         unknown = [w for w in (only or ()) if w not in members]
         if unknown:
             raise UserError(f"--family {family} --only {', '.join(unknown)}: not in the family; its names are in "
@@ -191,7 +193,7 @@ def train_zoo(out_dir: Path, only: Sequence[str] | None = None, seed: int = 0,
     log = log or _quiet
     from iitbench.zoo.deep import FAMILIES
 
-    names = selected(only, sweep, family)
+    names = selected(only, sweep, family, extra=tuple(recipes or ()))
     out_dir = Path(out_dir)
     if (sweep or family) and out_dir.resolve() == WEIGHTS_DIR.resolve():
         raise UserError(f"{'--sweep' if sweep else '--family'} models are not shipped; pass --out DIR (a directory "

@@ -239,3 +239,24 @@ def test_leaderboard_lists_other_training_seeds_of_the_headline_mllms(tmp_path):
     assert "Build seed(s): 0, 1." in table and "## Training seeds" in table
     assert "| llava-tiny | 0 | 40.0 |" in table and "| llava-tiny | 1 | 30.0 |" in table
     assert "| arith | 40.0 |" in table  # the main tables keep the first (shipped) card
+
+
+def test_a_family_model_builds_on_its_own_base_with_its_own_seed_and_llm_parts(zoo_root, micro_recipes, tmp_path):
+    """The deep family's plumbing at micro size: an MLLM on a base named other than base-tiny, a fixed seed and an
+    attention-only LLM fine-tune."""
+    import shutil
+
+    shutil.copytree(zoo_root / "base-tiny", zoo_root / "base-other", dirs_exist_ok=True)
+    naive = micro_recipes["llava-tiny"]
+    warm, full = naive.stages
+    recipe = replace(naive, name="other-naive-attention", base="base-other", seed=3,
+                     stages=(warm, replace(full, train=("projector", "llm_attention"))))
+    recipes = {**micro_recipes, "base-other": replace(micro_recipes["base-tiny"], name="base-other"),
+               recipe.name: recipe}
+    out = train_zoo(zoo_root, only=[recipe.name], recipes=recipes, family="deep", log=None, work_dir=tmp_path,
+                    evaluate=False)
+    card = json.loads((out[recipe.name] / CARD_FILE).read_text())
+    assert card["seed"] == 3 and card["base"] == "base-other" and "base-other" in card["upstream"]
+    assert set(card["stages"][1]["trainable_parameters"]) == {"projector", "llm_attention"}
+    config = json.loads((out[recipe.name] / "config.json").read_text())
+    assert config["text_config"]["_name_or_path"] == "base-other" and config["answer_format"] == "text"
