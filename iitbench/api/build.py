@@ -13,7 +13,8 @@ DEFAULT_PER_CONFIG = 100
 
 def build(source: str = "synth", out: str | Path = "iit-data", *, sources: str | Sequence[str] | None = None,
           configs: str | Sequence[str] | None = None, per_config: int = DEFAULT_PER_CONFIG, seed: int = 0,
-          grouping: str = "embedding", embedder: str | None = None, split: str | None = None, progress: bool = True):
+          grouping: str = "embedding", embedder: str | None = None, split: str | None = None, progress: bool = True,
+          benchmark: str | None = None, circular: bool = False):
     """Build a dataset directory at `out` and return it loaded (`iitbench.data.manifest.Dataset`).
 
     source: synth (offline) | hf (the 8 real sources from the Hub) | a directory with one subdirectory per source.
@@ -21,11 +22,22 @@ def build(source: str = "synth", out: str | Path = "iit-data", *, sources: str |
     scored (default: T, TT, TTT, TTV, TV, V). grouping: embedding (nearest neighbours) | random. split: default
     test for synth, each source's evaluation split otherwise. Embedding runs on the CPU whatever the machine, so a
     dataset is the same everywhere (nearest neighbours can flip with another device's rounding).
+    benchmark: one of the paper's multimodal benchmarks (mme, scienceqa-img, hallusionbench, mmbench-en, mmbench-cn)
+    as single-turn items with its grouping fields, from `source` = a local copy (DIR), hf, or synth (its synthetic
+    twin); `circular` rotates MMBench's options (VLMEvalKit's circular evaluation).
     """
+    from iitbench.data.manifest import load_dataset_dir
+
+    if benchmark is not None:
+        from iitbench.mmsuite.suites import build_benchmark
+
+        check_output(out, "dataset", flag="--out")
+        build_benchmark(benchmark, out, data_dir=None if source in ("hf", "synth") else source, split=split,
+                        circular=circular, synthetic=source == "synth", per_family=min(per_config, 100))
+        return load_dataset_dir(Path(out))
     from iitbench.build.grammar import parse_configs
     from iitbench.build.inputs import load_inputs
     from iitbench.build.pipeline import build_dataset
-    from iitbench.data.manifest import load_dataset_dir
 
     configs = parse_configs(configs if configs is None or isinstance(configs, str) else ",".join(configs))
     if not isinstance(per_config, int) or per_config < 1:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from iitbench.errors import UserError
 from iitbench.lmeval.suite import PREFIX as LMEVAL_PREFIX
+from iitbench.mmsuite import BENCHMARKS, PAPER_MM
 
 NAMED_SUITES = ("iit", "text", "mm")
 RUNS_ROOT = Path("iitbench-runs")  # default output root of every command
@@ -28,7 +29,8 @@ def is_lmeval(suite: str) -> bool:
 
 
 def parse_suites(values: str | Sequence[str] | None) -> list[str]:
-    """Comma-separated and/or a list; `all` expands to the named suites; duplicates dropped, order kept."""
+    """Comma-separated and/or a list; `all` expands to the named suites and `paper-mm` to the paper's multimodal
+    benchmarks; duplicates dropped, order kept."""
     values = [values] if isinstance(values, str) else list(values or ["iit"])
     out: list[str] = []
     for value in values:
@@ -36,7 +38,7 @@ def parse_suites(values: str | Sequence[str] | None) -> list[str]:
             out.append(value.strip())
             continue
         for s in (v.strip() for v in value.split(",")):
-            for name in (NAMED_SUITES if s == "all" else (s,) if s else ()):
+            for name in (NAMED_SUITES if s == "all" else BENCHMARKS if s == PAPER_MM else (s,) if s else ()):
                 if name not in out:
                     out.append(name)
     if not out:
@@ -50,9 +52,14 @@ def resolve_suite(suite: str | Path, seed: int = 0) -> tuple[Path, str]:
         from iitbench.build.suites import ensure_suite
 
         return Path(ensure_suite(suite, seed)), suite
+    if isinstance(suite, str) and suite in BENCHMARKS:
+        from iitbench.mmsuite.suites import ensure_benchmark
+
+        return ensure_benchmark(suite), suite
     path = Path(suite)
     if not path.is_dir():
-        raise UserError(f"--suite {suite}: not iit, text, mm, all or an existing dataset directory")
+        raise UserError(f"--suite {suite}: not iit, text, mm, all, {', '.join(BENCHMARKS)}, {PAPER_MM} or an existing "
+                        "dataset directory")
     return path, model_slug(path.resolve().name)
 
 

@@ -35,7 +35,7 @@ def to_turn(q: Question) -> Turn:
     parts: list[Part] = []
     for p in q.parts:
         parts.append(ImagePart(blob_path(p, f"question {question_key(q)}")) if isinstance(p, ImageBlob) else TextPart(p.text))
-    meta = {"qid": q.id}
+    meta = {"qid": q.id, **dict(q.meta)}
     if q.subject:
         meta["subject"] = q.subject
     return Turn(kind=q.kind, source=q.source, parts=tuple(parts), choices=tuple(q.choices), answer=q.answer, meta=meta)

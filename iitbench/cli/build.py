@@ -40,13 +40,18 @@ class BuildCommand(Command):
                             help="dataset directory to (re)write")
         parser.add_argument("--threads", type=int, default=None, metavar="N", help="torch CPU threads (embedder)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar (embedding)")
+        parser.add_argument("--benchmark", default=None, metavar="NAME",
+                            help="build one of the paper's multimodal benchmarks instead (mme, scienceqa-img, "
+                            "hallusionbench, mmbench-en, mmbench-cn) from --source DIR|hf|synth (its synthetic twin)")
+        parser.add_argument("--circular", action="store_true", help="--benchmark mmbench-*: circular evaluation")
 
     def run(self, args: argparse.Namespace) -> int:
         from iitbench.api import build
 
         dataset = build(args.source, args.out, sources=args.sources, configs=args.configs,
                         per_config=args.per_config, seed=args.seed, grouping=args.grouping, embedder=args.embedder,
-                        split=args.split, progress=not args.no_progress)
+                        split=args.split, progress=not args.no_progress, benchmark=args.benchmark,
+                        circular=args.circular)
         card = dataset.card
         per_config = ", ".join(f"{c}: {n}" for c, n in card.counts_per_config.items())
         sources = ", ".join(f"{s} {n}" for s, n in card.counts_per_source.items())

@@ -131,6 +131,9 @@ class Question:
     answer: int
     subject: str = ""
     split: str = ""
+    #: benchmark fields a metric groups by (MME's image, HallusionBench's set/figure/question ids), as (key, value)
+    #: pairs so the question stays hashable; they become the turn's `meta`
+    meta: tuple[tuple[str, Any], ...] = ()
 
     @property
     def kind(self) -> str:

@@ -12,6 +12,7 @@ from iitbench.report.doc import Bullets, Code, Document, Para, Section, Strong, 
 from iitbench.report.figures import forgetting_figure, laws_figure, scatter_figure
 from iitbench.report.inputs import ForgettingView, LawsView, ReportInputs
 from iitbench.report.markdown import fmt_acc
+from iitbench.report.paper_table import paper_section
 from iitbench.report.provenance import provenance_section
 from iitbench.report.runs import RunView
 
@@ -196,6 +197,9 @@ def build_document(inputs: ReportInputs) -> Document:
     sections = []
     if inputs.runs:
         sections.append(iit_section(inputs.runs))
+    paper = paper_section(inputs)
+    if paper is not None:
+        sections.append(paper)
     if inputs.forgetting:
         sections.append(forgetting_section(inputs.forgetting))
     if inputs.laws:

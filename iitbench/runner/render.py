@@ -95,7 +95,17 @@ def parse_choice(text: str, turn: Turn, fmt: PromptFormat) -> int | None:
 
     Accepted: a leading option letter ("B", "(B)", "B. blue", "Answer: B"), or, when candidates are texts, the exact
     text of one option (case and surrounding space ignored). A letter beyond the number of options is not a choice.
+    A Yes/No turn whose meta names an `answer_rule` (the multimodal benchmarks, `iitbench.mmsuite`) is read by that
+    benchmark's rule instead: "yes-no" (MME, lmms-eval) or "yes-anywhere" (HallusionBench, lmms-eval).
     """
+    rule = turn.meta.get("answer_rule") if turn.meta else None
+    if rule is not None:
+        from iitbench.mmsuite.metrics import parse_yes_anywhere, parse_yes_no
+
+        letter = _LETTER_RE.match(text.strip())
+        if letter and len(text.strip()) <= 3 and LETTERS.index(letter.group(1)) < len(turn.choices):
+            return LETTERS.index(letter.group(1))  # "A" / "B." for a letter-format prompt
+        return parse_yes_no(text) if rule == "yes-no" else parse_yes_anywhere(text)
     reply = text.strip()
     if fmt.candidates == "text":
         folded = reply.casefold().rstrip(".")

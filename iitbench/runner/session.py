@@ -129,12 +129,25 @@ def _run_locked(adapter: Adapter, dataset: Dataset, settings: RunSettings, run_d
         wall = time.perf_counter() - t0
         results = build_results(adapter=adapter, model_spec=model_spec, model_args=model_args,
                                 data=data_info(dataset, dataset_path, len(items)), settings=settings_info(settings),
-                                metrics=compute_metrics(ordered), started=started, wall_s=wall, computed=computed)
+                                metrics=_metrics(ordered, dataset), started=started, wall_s=wall, computed=computed)
         write_results(run_dir, results)
     barrier(world)  # results.json is written
     if not world.is_main:
         results = json.loads((run_dir / RESULTS_FILE).read_text(encoding="utf-8"))
     return RunOutcome(run_dir=run_dir, results=results, computed=computed, resumed=resumed)
+
+
+def _metrics(records, dataset: Dataset) -> dict[str, Any]:
+    """The generic metrics, plus the benchmark's own (`metrics.benchmark`) when the dataset is one of the paper's
+    multimodal suites (its card names it)."""
+    metrics = compute_metrics(records)
+    name = dataset.card.build.get("benchmark") if isinstance(dataset.card.build, dict) else None
+    if name:
+        from iitbench.mmsuite.metrics import benchmark_metrics
+
+        metrics["benchmark"] = benchmark_metrics(name, records, {it.id: dict(it.turns[it.scored_turn].meta)
+                                                                 for it in dataset.items})
+    return metrics
 
 
 def _progress(total: int, initial: int, enabled: bool):

@@ -122,7 +122,7 @@ def letter_index(answer: Any, n_choices: int) -> int:
 
 
 def make_question(ctx: RowContext, qid: str, parts: Iterable[SourcePart], choices: Sequence[Any],
-                  answer: int, subject: str = "") -> Question:
+                  answer: int, subject: str = "", meta: dict[str, Any] | None = None) -> Question:
     """Validate and build a Question: >= 2 non-empty string choices, gold in range, some non-empty content."""
     choice_list = tuple("" if c is None else str(c).strip() for c in choices)
     if len(choice_list) < 2:
@@ -135,4 +135,4 @@ def make_question(ctx: RowContext, qid: str, parts: Iterable[SourcePart], choice
     if not any(isinstance(p, ImageBlob) or p.text.strip() for p in kept):
         raise SkipRow("empty question")
     return Question(id=qid, source=ctx.source, parts=kept, choices=choice_list, answer=answer,
-                    subject=subject, split=ctx.split)
+                    subject=subject, split=ctx.split, meta=tuple(sorted((meta or {}).items())))

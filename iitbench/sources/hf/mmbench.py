@@ -57,17 +57,20 @@ def tsv_file(root: Path, split: str) -> Path | None:
     return hits[0] if hits else None
 
 
-def tsv_rows(path: Path) -> list[dict[str, Any]]:
-    """Rows of an OpenCompass TSV with shared-image references resolved to the base64 data."""
+def tsv_rows(path: Path, required: tuple[str, ...] = ("index", "question", "answer", "A", "B", "image")
+             ) -> list[dict[str, Any]]:
+    """Rows of an OpenCompass / VLMEvalKit TSV with shared-image references resolved to the base64 data."""
     import pandas as pd
 
     try:
         df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
     except (OSError, ValueError, pd.errors.ParserError) as e:
         raise DataError(f"{path}: cannot read TSV ({str(e).splitlines()[0][:160]}); check or re-download it") from e
-    for col in ("index", "question", "answer", "A", "B", "image"):
+    for col in required:
         if col not in df.columns:
-            raise DataError(f"{path}: missing column {col!r}; expected the OpenCompass MMBench TSV layout")
+            raise DataError(f"{path}: missing column {col!r}; expected the OpenCompass / VLMEvalKit TSV layout")
+    if "image" not in df.columns:
+        return df.to_dict("records")
     rows = df.to_dict("records")
     full = {r["index"]: r["image"] for r in rows if len(r["image"]) > SHARED_IMAGE_MAX_LEN}
     for r in rows:
