@@ -56,6 +56,12 @@ class BuildCommand(Command):
         per_config = ", ".join(f"{c}: {n}" for c, n in card.counts_per_config.items())
         sources = ", ".join(f"{s} {n}" for s, n in card.counts_per_source.items())
         licences = "; ".join(f"{s}: {lic}" for s, lic in card.licences.items())
+        if args.benchmark:
+            skipped = card.build.get("skipped") or {}
+            print(f"Built {args.benchmark} ({card.build['origin']}) into {args.out}: {card.n_items} items, skipped "
+                  f"{sum(skipped.values())} rows{' (' + ', '.join(f'{k}: {v}' for k, v in skipped.items()) + ')' if skipped else ''}. "
+                  f"Licence: {licences}. Fingerprint {card.fingerprint[:16]}.")
+            return 0
         print(f"Built {card.n_items} dialogues into {args.out} ({per_config}) with {card.build['grouping']} "
               f"grouping, seed {args.seed}. Turns per source: {sources}. Licences: {licences}. "
               f"Fingerprint {card.fingerprint[:16]}.")

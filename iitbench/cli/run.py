@@ -24,8 +24,9 @@ class RunCommand(Command):
 
         p.add_argument("--model", required=True, help="model name, e.g. wings-tiny, hf:ID, hf-causal:DIR, random")
         p.add_argument("--model-args", default="", help="k=v,... passed to the adapter")
-        p.add_argument("--suite", action="append", help="iit | text | mm | all | DATASET_DIR | lm-eval:TASK,...; "
-                       "repeatable or comma list (default iit)")
+        p.add_argument("--suite", action="append", help="iit | text | mm | all | mme | scienceqa-img | hallusionbench | "
+                       "mmbench-en | mmbench-cn | paper-mm | DATASET_DIR | lm-eval:TASK,...; repeatable or comma list "
+                       "(default iit)")
         p.add_argument("--mode", default=MODES[0], choices=MODES)
         p.add_argument("--free-running-source", default=FREE_RUNNING_SOURCES[0], choices=FREE_RUNNING_SOURCES,
                        help="free-running context answers: the best-scored option, or the model's generated reply "

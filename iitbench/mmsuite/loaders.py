@@ -106,8 +106,8 @@ def convert_scienceqa(row: dict[str, Any], ctx: RowContext) -> Question:
     hint = row.get("hint")
     question = str(row.get("question") or "").strip()
     text = question if is_null(hint) else f"Context: {str(hint).strip()}\n{question}"
-    n = ctx.rank("")
-    return make_question(ctx, f"scienceqa-img/{ctx.split}/{row.get('index', n)}", [to_blob(row.get("image"), ctx),
+    index = row.get("index", ctx.row)  # the TSV's index, else the row's place in the split: the same ids either way
+    return make_question(ctx, f"scienceqa-img/{ctx.split}/{index}", [to_blob(row.get("image"), ctx),
                          TextPart(text)], choices, answer, subject=str(row.get("subject") or row.get("category") or ""),
                          meta={"benchmark": "scienceqa-img", "subject": str(row.get("subject") or ""),
                                "grade": str(row.get("grade") or "")})
@@ -154,7 +154,9 @@ def load_benchmark(name: str, data_dir: str | Path | None = None, split: str | N
         subjects = ("cn",) if root is None or (root / "cn").is_dir() else None  # a TSV or flat files: as they are
         report = mmbench.load(mmbench.SPEC, LoadRequest(split=split or "dev", data_dir=root, subjects=subjects,
                                                         limit=limit))
-        return replace(report, source="mmbench-cn")
+        # Hub (cn/ folder) and TSV give the same ids: mmbench-cn/<split>/<index>
+        questions = tuple(replace(q, id=f"mmbench-cn/{q.split}/{q.id.rsplit('/', 1)[-1]}") for q in report.questions)
+        return replace(report, source="mmbench-cn", questions=questions)
     if name not in LOADERS:
         raise UserError(f"unknown benchmark {name!r}; use one of {', '.join([*LOADERS, 'mmbench-cn'])}")
     spec = LOADERS[name]

@@ -14,12 +14,15 @@ HallusionBench (Guan et al., CVPR 2024; lmms-eval `tasks/hallusion_bench/utils.p
 ScienceQA-IMG, MMBench: accuracy (%); MMBench's circular evaluation (VLMEvalKit): an item counts only when every
   rotation of its options is answered right.
 Records a model could not take ("n/a") count as wrong: the benchmark's denominators are fixed.
-Generation mode reads yes/no with `parse_yes_no` (MME: lmms-eval's rule) or `parse_yes_anywhere` (HallusionBench:
-lmms-eval's rule-based reading, no judge model).
+Generation mode (records with a `response`) reads the reply with the turn's `answer_rule`: `parse_yes_no` (MME:
+lmms-eval's rule; a reply it cannot read is wrong, as lmms-eval's "other") or `parse_yes_anywhere` (HallusionBench:
+lmms-eval's rule-based reading, no judge model); a bare option letter ("A", "B.") is read as that option. The
+generic metrics fall back to the best-scored option for an unreadable reply; the benchmark's metrics do not.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -44,8 +47,34 @@ def parse_yes_anywhere(text: str) -> int:
     return 0 if "yes" in text.lower() else 1
 
 
-def _correct(record: Mapping[str, Any]) -> bool:
-    return record.get("status") == "ok" and bool(record.get("correct"))
+_BARE_LETTER = re.compile(r"^\(?([A-Z])[).:]?$")  # "A", "(B)", "B." -- a reply to a letter-format prompt
+
+
+def read_reply(text: str, rule: str, n_choices: int = 2) -> int | None:
+    """The option a generated reply gives under a benchmark's answer rule ("yes-no" or "yes-anywhere")."""
+    letter = _BARE_LETTER.match(text.strip())
+    if letter and ord(letter.group(1)) - ord("A") < n_choices:
+        return ord(letter.group(1)) - ord("A")
+    if rule == "yes-no":
+        return parse_yes_no(text)
+    if rule == "yes-anywhere":
+        return parse_yes_anywhere(text)
+    raise ValueError(f"unknown answer rule {rule!r}")
+
+
+def _correct(record: Mapping[str, Any], meta: Mapping[str, Any]) -> bool:
+    """Right under the benchmark's rules: a generated reply is re-read by the turn's answer rule (no fallback)."""
+    if record.get("status") != "ok":
+        return False
+    rule = meta.get("answer_rule")
+    if rule and record.get("response") is not None:
+        return read_reply(str(record["response"]), rule, len(record.get("loglik") or ()) or 2) == record.get("gold")
+    return bool(record.get("correct"))
+
+
+def _unreadable(records: Iterable[Mapping[str, Any]], meta: Mapping[str, Mapping[str, Any]]) -> int:
+    return sum(1 for r in records if r.get("status") == "ok" and r.get("response") is not None
+               and meta[r["id"]].get("answer_rule") == "yes-no" and read_reply(str(r["response"]), "yes-no") is None)
 
 
 def _pct(values: Iterable[bool]) -> float | None:
@@ -58,8 +87,8 @@ def mme(records: Iterable[Mapping[str, Any]], meta: Mapping[str, Mapping[str, An
     images: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
     for r in records:
         m = meta[r["id"]]
-        questions[m["category"]].append(_correct(r))
-        images[m["category"]][m["image_id"]].append(_correct(r))
+        questions[m["category"]].append(_correct(r, m))
+        images[m["category"]][m["image_id"]].append(_correct(r, m))
     per_category, incomplete = {}, 0
     for category in sorted(questions):
         pairs = [all(v) for v in images[category].values() if len(v) >= 2]
@@ -67,7 +96,7 @@ def mme(records: Iterable[Mapping[str, Any]], meta: Mapping[str, Mapping[str, An
         acc, acc_plus = _pct(questions[category]), _pct(pairs) or 0.0
         per_category[category] = {"acc": acc, "acc_plus": acc_plus, "score": round(acc + acc_plus, 4),
                                   "n_questions": len(questions[category]), "n_images": len(images[category])}
-    totals = {group: round(sum(per_category[c]["score"] for c in cats if c in per_category), 4)
+    totals = {group: round(float(sum(per_category[c]["score"] for c in cats if c in per_category)), 4)
               for group, cats in (("perception", PERCEPTION), ("cognition", COGNITION))}
     return {**totals, "per_category": per_category, "incomplete_images": incomplete,
             "missing_categories": [c for c in PERCEPTION + COGNITION if c not in per_category]}
@@ -79,7 +108,7 @@ def hallusionbench(records: Iterable[Mapping[str, Any]], meta: Mapping[str, Mapp
     questions: dict[str, list[bool]] = defaultdict(list)
     for r in records:
         m = meta[r["id"]]
-        ok = _correct(r)
+        ok = _correct(r, m)
         everything.append(ok)
         base = f"{m['category']}_{m['subcategory']}_{m['set_id']}"
         if not (m["category"] == "VS" and str(m["figure_id"]) == "0"):
@@ -92,11 +121,11 @@ def hallusionbench(records: Iterable[Mapping[str, Any]], meta: Mapping[str, Mapp
 
 def accuracy(records: Iterable[Mapping[str, Any]], meta: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     records = list(records)
-    out: dict[str, Any] = {"accuracy": _pct(_correct(r) for r in records), "n": len(records)}
+    out: dict[str, Any] = {"accuracy": _pct(_correct(r, meta[r["id"]]) for r in records), "n": len(records)}
     groups: dict[str, list[bool]] = defaultdict(list)
     for r in records:
         if meta[r["id"]].get("circular_of") is not None:
-            groups[meta[r["id"]]["circular_of"]].append(_correct(r))
+            groups[meta[r["id"]]["circular_of"]].append(_correct(r, meta[r["id"]]))
     if groups:
         out["circular_accuracy"] = _pct(all(v) for v in groups.values())
         out["n_circular_groups"] = len(groups)
@@ -113,8 +142,12 @@ def benchmark_metrics(name: str, records: Iterable[Mapping[str, Any]],
                       meta: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """The benchmark's metrics over the scored records (meta: item id -> its scored turn's meta)."""
     scored = [r for r in records if r.get("scored")]
-    return {"name": name, **METRICS[name](scored, meta)}
+    out = {"name": name, **METRICS[name](scored, meta)}
+    if any(r.get("response") is not None for r in scored):
+        out["generation"] = {"answer_rule": next((meta[r["id"]].get("answer_rule") for r in scored), None),
+                             "unreadable": _unreadable(scored, meta)}
+    return out
 
 
 __all__ = ["COGNITION", "HEADLINE", "METRICS", "PERCEPTION", "accuracy", "benchmark_metrics", "hallusionbench", "mme",
-           "parse_yes_anywhere", "parse_yes_no"]
+           "parse_yes_anywhere", "parse_yes_no", "read_reply"]

@@ -85,6 +85,8 @@ def build_benchmark(name: str, out: str | Path, *, data_dir: str | Path | None =
     """Write benchmark `name` (real, from `data_dir` or the Hub; or its synthetic twin) as a dataset directory."""
     if name not in BENCHMARKS:
         raise UserError(f"unknown benchmark {name!r}; use one of {', '.join(BENCHMARKS)}")
+    if circular and not name.startswith("mmbench"):
+        raise UserError(f"--circular: circular evaluation rotates MMBench's options; {name} has none to rotate")
     if synthetic:
         from iitbench.mmsuite.synth import twin
         from iitbench.sources.synth import LICENCE

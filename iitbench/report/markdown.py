@@ -30,4 +30,18 @@ def run_table(results: dict[str, Any]) -> str:
         half = f"{50 * (ci[1] - ci[0]):.1f}" if ci else ""
         na = f" (+{acc['n_na']} n/a)" if acc.get("n_na") else ""
         rows.append(f"| {name} | {100 * acc['acc']:.1f} | {half} | {acc['n']}{na} |")
+    bench = metrics.get("benchmark")
+    if isinstance(bench, dict) and (metrics.get("overall") or {}).get("n"):
+        rows.append("\n" + benchmark_line(bench, str(results.get("data", {}).get("name", "")).endswith("-synth")))
     return "\n".join(rows) + "\n"
+
+
+def benchmark_line(bench: dict[str, Any], synthetic: bool) -> str:
+    """The benchmark's own headline metrics in one line (iitbench.mmsuite.metrics)."""
+    from iitbench.mmsuite.metrics import HEADLINE
+
+    bounds = {"perception": " / 2000", "cognition": " / 800"}
+    parts = [f"{k} {bench[k]:.1f}{bounds.get(k, '')}" for k in HEADLINE.get(str(bench.get("name")), ())
+             if bench.get(k) is not None]
+    return f"{bench.get('name')}: {', '.join(parts)}" + (" (synthetic twin: not comparable with published numbers)"
+                                                         if synthetic else "")

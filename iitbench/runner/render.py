@@ -100,12 +100,9 @@ def parse_choice(text: str, turn: Turn, fmt: PromptFormat) -> int | None:
     """
     rule = turn.meta.get("answer_rule") if turn.meta else None
     if rule is not None:
-        from iitbench.mmsuite.metrics import parse_yes_anywhere, parse_yes_no
+        from iitbench.mmsuite.metrics import read_reply
 
-        letter = _LETTER_RE.match(text.strip())
-        if letter and len(text.strip()) <= 3 and LETTERS.index(letter.group(1)) < len(turn.choices):
-            return LETTERS.index(letter.group(1))  # "A" / "B." for a letter-format prompt
-        return parse_yes_no(text) if rule == "yes-no" else parse_yes_anywhere(text)
+        return read_reply(text, rule, len(turn.choices))
     reply = text.strip()
     if fmt.candidates == "text":
         folded = reply.casefold().rstrip(".")
