@@ -34,6 +34,7 @@ import torch
 from iitbench.errors import ModelError
 from iitbench.models import hf_common as hc
 from iitbench.models.hf_loglik import ScoreSeq, move_trailing_space, score_sequences, split_point, truncate_left
+from iitbench.models.placement import input_device, parse_device_map
 from iitbench.models.prefix_share import TokenTally, score_shared, supports_prefix_sharing, tally_naive
 from iitbench.models.protocol import (
     Adapter,
@@ -77,7 +78,8 @@ class HFCausalAdapter(hc.WeightsIdentity, Adapter):
     def __init__(self, path: str, dtype: str = "auto", device: str = "cpu", chat_template: bool | str = True,
                  plain_template: bool = False, max_length: int | None = None, truncation: str = "left",
                  trust_remote_code: bool = False, revision: str | None = None, batch_size: int = 8,
-                 prefix_sharing: bool = True, allow_pickle: bool = False):
+                 prefix_sharing: bool = True, allow_pickle: bool = False, device_map: str | None = None,
+                 offload_folder: str | None = None):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         hc.check_model_args(truncation, max_length, batch_size, trust_remote_code=trust_remote_code,
@@ -85,14 +87,18 @@ class HFCausalAdapter(hc.WeightsIdentity, Adapter):
         self.path = hc.check_source(path)
         self.revision = None if revision is None else str(revision)
         self.device = hc.resolve_device(device)
-        self.dtype = hc.resolve_dtype(dtype, self.device)
+        self.device_map = parse_device_map(device_map)
+        spread = self.device_map is not None and torch.cuda.is_available()
+        self.dtype = hc.resolve_dtype(dtype, "cuda" if spread else self.device)  # auto: bf16 on CUDA, fp32 on CPU
         self.truncation = truncation
         self.batch_size = batch_size  # sequences per forward pass; scores do not depend on it
         common = {"revision": self.revision, "trust_remote_code": trust_remote_code}
         self.tokenizer = hc.load_or_explain("tokenizer", self.path,
                                             lambda: AutoTokenizer.from_pretrained(self.path, **common))
         self.model = hc.load_weights(AutoModelForCausalLM, self.path, self.dtype, self.device, self.revision,
-                                     trust_remote_code, allow_pickle)
+                                     trust_remote_code, allow_pickle, self.device_map, offload_folder)
+        if self.device_map is not None:  # inputs go where the embedding runs
+            self.device = input_device(self.model)
         self.template, self.template_kind = self._pick_template(chat_template, plain_template)
         self.window = int(max_length) if max_length is not None else hc.config_window(self.model, DEFAULT_WINDOW,
                                                                                           self.tokenizer)
@@ -334,6 +340,7 @@ class HFCausalAdapter(hc.WeightsIdentity, Adapter):
     def describe(self) -> dict[str, Any]:
         return {
             **self.weights_description(),
+            "device_map": self.device_map,
             "chat_template_hash": hashlib.sha256(self.template.encode()).hexdigest(),
             "template": self.template_kind,
             "max_context": self.window,

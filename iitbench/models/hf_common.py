@@ -208,12 +208,20 @@ PICKLE_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json")
 
 
 def load_weights(auto_cls: Any, path: str, dtype: Any, device: str, revision: str | None,
-                 trust_remote_code: bool, allow_pickle: bool = False) -> Any:
-    """`auto_cls.from_pretrained` in eval mode, placed on `device`, failures as one-line ModelErrors.
+                 trust_remote_code: bool, allow_pickle: bool = False, device_map: Any = None,
+                 offload_folder: str | None = None) -> Any:
+    """`auto_cls.from_pretrained` in eval mode, placed on `device` (after a memory check) or spread by `device_map`
+    (iitbench/models/placement.py), failures as one-line ModelErrors.
 
     The project's rule for weights: safetensors only, unless the user opts in with `allow_pickle=true`; then pickle
     files load through torch's `weights_only` unpickler (transformers' default), which refuses code payloads. Weights
     the architecture needs but the files lack are an error, never a silent random init."""
+    from iitbench.models.placement import check_fits_local, check_world, load_placement
+
+    check_world(device_map)
+    placed = load_placement(device_map, offload_folder, device)
+    if device_map is None:
+        check_fits_local(local_dir(path, revision), dtype, device)
     local = Path(path).expanduser() if looks_local(path) else None
     if local is not None and not allow_pickle and not any(local.glob("*.safetensors")):
         pickles = [name for name in PICKLE_WEIGHTS if (local / name).is_file()]
@@ -222,12 +230,12 @@ def load_weights(auto_cls: Any, path: str, dtype: Any, device: str, revision: st
                              "load them with torch's weights_only loader, or convert them to safetensors")
     model, info = load_or_explain("model", path, lambda: auto_cls.from_pretrained(
         path, dtype=dtype, use_safetensors=None if allow_pickle else True, output_loading_info=True,
-        device_map=device if device != "cpu" else None, revision=revision, trust_remote_code=trust_remote_code))
+        revision=revision, trust_remote_code=trust_remote_code, **placed))
     missing = sorted(info.get("missing_keys") or ())
     if missing:
         raise ModelError(f"cannot load the model from {path}: the weights lack {missing[0]!r} (and "
                          f"{len(missing) - 1} more); the checkpoint does not match its config.json")
-    if device == "cpu":  # with device_map the weights are already in place
+    if device == "cpu" and device_map is None:  # with a device map the weights are already in place
         model.to(device)
     return model.eval()
 

@@ -30,6 +30,7 @@ from iitbench.models.hf_loglik import ScoreSeq, move_trailing_space, split_point
 from iitbench.models.hf_processor import load_processor
 from iitbench.models.hf_vlm_batch import Row, forward_scores, generate_rows
 from iitbench.models.hf_vlm_share import score_shared_vlm, sharing_support
+from iitbench.models.placement import input_device, parse_device_map
 from iitbench.models.prefix_share import TokenTally, tally_naive
 from iitbench.models.protocol import (
     Adapter,
@@ -62,7 +63,9 @@ class HFVLMAdapter(hc.WeightsIdentity, Adapter):
     def __init__(self, path: str, dtype: str = "auto", device: str = "cpu", batch_size: int = 8,
                  trust_remote_code: bool = False, revision: str | None = None, max_length: int | None = None,
                  truncation: str = "left", max_images: int | None = None, plain_template: bool = False,
-                 prefix_sharing: bool = True, allow_pickle: bool = False):
+                 prefix_sharing: bool = True, allow_pickle: bool = False, device_map: str | None = None,
+                 offload_folder: str | None = None):
+        import torch
         from transformers import AutoModelForImageTextToText
 
         hc.check_model_args(truncation, max_length, batch_size, trust_remote_code=trust_remote_code,
@@ -75,13 +78,17 @@ class HFVLMAdapter(hc.WeightsIdentity, Adapter):
         self.path = hc.check_source(path)
         self.revision = None if revision is None else str(revision)
         self.device = hc.resolve_device(device)
-        self.dtype = hc.resolve_dtype(dtype, self.device)
+        self.device_map = parse_device_map(device_map)
+        spread = self.device_map is not None and torch.cuda.is_available()
+        self.dtype = hc.resolve_dtype(dtype, "cuda" if spread else self.device)  # auto: bf16 on CUDA, fp32 on CPU
         self.truncation = truncation
         self.batch_size = batch_size
         self.processor = load_processor(self.path, self.revision, trust_remote_code)
         self.tokenizer = self.processor.tokenizer
         self.model = hc.load_weights(AutoModelForImageTextToText, self.path, self.dtype, self.device, self.revision,
-                                     trust_remote_code, allow_pickle)
+                                     trust_remote_code, allow_pickle, self.device_map, offload_folder)
+        if self.device_map is not None:  # inputs go where the embedding runs
+            self.device = input_device(self.model)
         self.template, self.template_kind = self._pick_template(plain_template)
         self.window = int(max_length) if max_length is not None else hc.config_window(self.model, DEFAULT_WINDOW)
         self.capabilities = Capabilities(images=True, max_images=max_images, generate=True, attention=True,
@@ -233,6 +240,7 @@ class HFVLMAdapter(hc.WeightsIdentity, Adapter):
     def describe(self) -> dict[str, Any]:
         return {
             **self.weights_description(),
+            "device_map": self.device_map,
             "chat_template_hash": hashlib.sha256(self.template.encode()).hexdigest(),
             "template": self.template_kind,
             "processor": type(self.processor).__name__,

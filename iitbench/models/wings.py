@@ -31,6 +31,7 @@ import torch
 from iitbench.errors import ModelError
 from iitbench.models import hf_common as hc
 from iitbench.models.hf_loglik import ScoreSeq, SeqScore, move_trailing_space, split_point
+from iitbench.models.placement import check_world
 from iitbench.models.prefix_share import TokenTally, score_shared, supports_prefix_sharing, tally_naive
 from iitbench.models.protocol import (
     Adapter,
@@ -91,6 +92,7 @@ class WingsAdapter(hc.WeightsIdentity, Adapter):
         self.path = hc.check_source(path)
         self.device = hc.resolve_device(device)
         self.device_map = parse_device_map(device_map)
+        check_world(self.device_map)
         spread = self.device_map is not None and torch.cuda.is_available()
         self.dtype = hc.resolve_dtype(dtype, "cuda" if spread else self.device)  # auto: bf16 on CUDA, fp32 on CPU
         self.batch_size = batch_size  # dialogues (naive path: sequences) per forward pass; scores do not depend on it

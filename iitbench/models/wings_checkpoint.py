@@ -16,6 +16,7 @@ from pathlib import Path
 
 from iitbench.errors import ModelError
 from iitbench.models import hf_common as hc
+from iitbench.models.placement import parse_device_map
 
 HUB_ID = "AIDC-AI/Wings-Qwen1_5-8B"
 OFFICIAL_KEY_MARK = "vision_tower.vision_tower."  # the released layout nests the tower; wings_ref's does not
@@ -49,26 +50,6 @@ def checkpoint_keys(directory: Path) -> list[str]:
             (size,) = struct.unpack("<Q", f.read(8))
             keys.extend(k for k in json.loads(f.read(size)) if k != "__metadata__")
     return keys
-
-
-def parse_device_map(device_map: str | None) -> str | dict | None:
-    """`--model-args device_map=`: a strategy (auto, balanced, balanced_low_0, sequential) or a JSON file
-    {module name: device} (`"cuda:0"`, `"cpu"`, `"disk"`)."""
-    from wings_ref.placement import MAP_STRATEGIES
-
-    if device_map is None or device_map in MAP_STRATEGIES:
-        return device_map
-    file = Path(str(device_map)).expanduser()
-    if file.suffix == ".json" and file.is_file():
-        try:
-            loaded = json.loads(file.read_text(encoding="utf-8"))
-        except ValueError as e:
-            raise ModelError(f"--model-args device_map={device_map}: not valid JSON ({e})") from None
-        if isinstance(loaded, dict) and all(isinstance(k, str) for k in loaded):
-            return loaded
-        raise ModelError(f"--model-args device_map={device_map}: the file must hold an object {{module: device}}")
-    raise ModelError(f"--model-args device_map={device_map!r}: use one of {', '.join(MAP_STRATEGIES)} or a .json "
-                     "file that maps module names to devices")
 
 
 def load_wings(path: str, mode: str | None, dtype, device: str, device_map=None, offload_folder: str | None = None):
