@@ -10,6 +10,8 @@
     laws = api.attention_shift("wings-tiny", "data/iit", limit=20, output="runs/laws-wings")
     laws.shift, laws.to_pandas("layers")
     api.report(["runs/wings-tiny", "runs/forgetting-llava", "runs/laws-wings"], "report.html")
+    mme = api.evaluate("wings-tiny", "mme", output="runs/mme-wings")   # a paper benchmark: mme.metrics["benchmark"]
+    api.compare_benchmark("runs/mme-wings", "runs/mme-llava")         # paired differences with bootstrap CIs
 
 Models are names/specs ("wings-tiny", "hf-causal:DIR", ...) with their arguments, or adapter instances. Results are
 typed objects that wrote the same files as the CLI (`RunResults.load(dir)` etc. read them back). Bad input raises
@@ -22,6 +24,7 @@ from iitbench.api.forgetting import forgetting
 from iitbench.api.laws import attention_shift, compare_shifts
 from iitbench.api.report import report
 from iitbench.api.results import ForgettingResults, LawsResults, ReportOutput, RunResults, ShiftComparison
+from iitbench.mmsuite.compare import compare_runs as compare_benchmark
 
 __all__ = ["ForgettingResults", "LawsResults", "ReportOutput", "RunResults", "ShiftComparison", "attention_shift",
-           "build", "compare_shifts", "evaluate", "evaluate_suites", "forgetting", "report"]
+           "build", "compare_benchmark", "compare_shifts", "evaluate", "evaluate_suites", "forgetting", "report"]

@@ -79,7 +79,7 @@ def test_paired_comparison_is_reproducible_and_brackets_the_difference(mm_built,
     a = api.evaluate(TableAdapter(MME_PICKS), mm_built["mme"], output=tmp_path / "a", progress=False)
     b = api.evaluate(TableAdapter(gold_picks), mm_built["mme"], output=tmp_path / "b", progress=False)
     assert b.metrics["benchmark"]["perception"] == 200.0
-    cmp = compare_runs(a.run_dir, b.run_dir, n_boot=300, seed=1)
+    cmp = api.compare_benchmark(a.run_dir, b.run_dir, n_boot=300, seed=1)
     assert cmp == compare_runs(a.run_dir, b.run_dir, n_boot=300, seed=1)
     perception = cmp["metrics"]["perception"]
     assert perception["delta"] == -75.0 and perception["ci95"][0] <= -75.0 <= perception["ci95"][1]
