@@ -75,6 +75,11 @@ class TrainConfig:
     deepspeed: str | None = None  # a DeepSpeed JSON (configs/deepspeed_zero2.json); needs the deepspeed package
     answer_format: str | None = None  # "letter" | "text": what the data's answers are; saved in the model config
     extra: dict = field(default_factory=dict)  # free-form notes copied into train_log.json
+    # Forgetting monitor (iitbench.monitor, imported only when set): a mapping with any of every_steps (50), n_text
+    # (64), n_mm (16), max_text_drop (null: no warning; 0.05 warns at a 5-point text drop), seed (0), split (dev),
+    # n_boot (1000), batch_size (8), at_end (true), plot (true); `true` = all defaults; null/false = off. Results in
+    # output_dir/monitor/ and the Trainer's log. It never changes the trained weights, so it is not in config_hash.
+    monitor: dict | bool | None = None
 
     def __post_init__(self):
         _check_types(self)
@@ -107,6 +112,7 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise TrainConfigError(f"{name}={value}; learning rates must be >= 0")
+        object.__setattr__(self, "monitor", _check_monitor(self.monitor))
         if self.resume_from_checkpoint not in (None, "auto") and not Path(self.resume_from_checkpoint).is_dir():
             raise TrainConfigError(f"resume_from_checkpoint={self.resume_from_checkpoint!r} is not a directory; "
                                    "give a checkpoint-N dir or 'auto'")
@@ -135,11 +141,18 @@ class TrainConfig:
         out = dataclasses.asdict(self)
         out["train"] = None if self.train is None else list(self.train)
         out["init_new_tokens"] = list(self.init_new_tokens)
+        if self.monitor is None:  # absent, as in configs written before the monitor existed
+            del out["monitor"]
         return out
 
     def config_hash(self) -> str:
-        """sha256 of the canonical JSON of the config (paths included): identifies the run in train_log.json."""
-        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        """sha256 of the canonical JSON of the config (paths included): identifies the run in train_log.json.
+
+        The monitor block is left out: it observes training without changing it, so runs with and without it
+        train the same weights (and share finished stages, e.g. in the zoo)."""
+        data = self.to_dict()
+        data.pop("monitor", None)
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -161,6 +174,23 @@ def _check_types(cfg: TrainConfig) -> None:
         if not ok:
             wanted = " or ".join("none" if k is type(None) else k.__name__ for k in kinds)
             raise TrainConfigError(f"{f.name}={value!r}: expected {wanted}")
+
+
+def _check_monitor(block: Any) -> dict | None:
+    """The monitor block with its defaults filled in, checked by iitbench's MonitorConfig; imported here only, so
+    wings_ref stays standalone when no monitor is asked for."""
+    if block is None or block is False:
+        return None
+    try:
+        from iitbench.errors import UserError
+        from iitbench.monitor.config import MonitorConfig
+    except ImportError:
+        raise TrainConfigError("monitor: the forgetting monitor is part of iitbench, which is not installed; install "
+                               "it or remove the monitor block") from None
+    try:
+        return MonitorConfig.from_dict({} if block is True else block).to_dict()
+    except UserError as exc:
+        raise TrainConfigError(str(exc)) from None
 
 
 def check_paths(cfg: TrainConfig) -> None:
@@ -188,7 +218,8 @@ def check_paths(cfg: TrainConfig) -> None:
 
 
 def parse_override(text: str) -> tuple[str, Any]:
-    """`key=value`; the value is read as YAML, so `lr_llm=1e-5`, `train=[projector]`, `stage=naive` all work."""
+    """`key=value`; the value is read as YAML, so `lr_llm=1e-5`, `train=[projector]`, `stage=naive` all work.
+    A dotted key sets one key of a mapping: `monitor.every_steps=10` (see `load_config`)."""
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
         raise TrainConfigError(f"--override {text!r}: use key=value")
@@ -226,7 +257,14 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
         raise TrainConfigError(f"{path}: the config must be a mapping of key: value")
     for item in overrides:
         key, value = parse_override(item)
-        data[key] = value
+        head, dot, rest = key.partition(".")
+        if dot and rest:  # monitor.every_steps=10: one key of the block (a block set to true/null starts empty)
+            block = data.get(head)
+            if block is not None and not isinstance(block, (dict, bool)):
+                raise TrainConfigError(f"--override {item!r}: {head} is not a mapping")
+            data[head] = {**(block if isinstance(block, dict) else {}), rest: value}
+        else:
+            data[key] = value
     return config_from_dict(data, str(path))
 
 

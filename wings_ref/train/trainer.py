@@ -137,7 +137,20 @@ def build_run(cfg: TrainConfig, callbacks: list[TrainerCallback] | None = None) 
     trainer = WingsTrainer(model=model, args=training_arguments(cfg, lrs), train_dataset=dataset,
                            data_collator=WingsCollator(int(pad)), processing_class=tokenizer,
                            callbacks=callbacks, learning_rates=lrs)
+    if cfg.monitor is not None:
+        attach_monitor(cfg, trainer, tokenizer)
     return WingsRun(cfg, trainer, report, trainable, token_ids)
+
+
+def attach_monitor(cfg: TrainConfig, trainer: Trainer, tokenizer):
+    """The config's forgetting monitor (iitbench.monitor), logging through `trainer.log`; imported here only, so
+    wings_ref needs iitbench just for runs that ask for the monitor."""
+    from iitbench.monitor import ForgettingMonitor
+    from wings_ref.processing_wings import WingsProcessor
+
+    # The checkpoint's own processor file when it has one (image settings, system prompt), else its config's.
+    processor = WingsProcessor.from_pretrained(cfg.model_path, tokenizer=tokenizer, config=trainer.model.config)
+    return ForgettingMonitor(cfg.monitor, processor=processor).attach(trainer)
 
 
 def versions() -> dict[str, str]:
@@ -186,4 +199,5 @@ def train(run: WingsRun) -> dict:
     return log
 
 
-__all__ = ["WingsTrainer", "WingsRun", "answer_token_loss", "training_arguments", "build_run", "train", "versions"]
+__all__ = ["WingsTrainer", "WingsRun", "answer_token_loss", "attach_monitor", "training_arguments", "build_run", "train",
+           "versions"]
