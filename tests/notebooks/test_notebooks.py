@@ -79,6 +79,9 @@ def check_write_an_adapter(out: Path, nb) -> None:
         for key, r in rows.items():
             assert theirs[key]["prediction"] == r["prediction"]
             assert max(abs(a - b) for a, b in zip(theirs[key]["loglik"], r["loglik"])) < 5e-5
+    _, left1 = scored("left-padded-1")
+    _, left16 = scored("left-padded-16")  # the notebook's broken adapter: batching changes its scores
+    assert max(abs(a - b) for k in left1 for a, b in zip(left1[k]["loglik"], left16[k]["loglik"])) > 1e-3
     free = RunResults.load(out / "runs" / "tiny-lm-generate")
     assert free.results["settings"]["mode"] == "free-running"
     assert any(r.get("response") for r in free.samples())  # generate() was called
@@ -116,7 +119,8 @@ def check_reproduction_study(out: Path, nb) -> None:
     assert len({line.replace("\\|", "").count("|") for line in table}) == 1  # header and rows: one column count
 
 
-CHECKS = {"paper_story.ipynb": check_paper_story, "quickstart.ipynb": check_quickstart}
+CHECKS = {"paper_story.ipynb": check_paper_story, "quickstart.ipynb": check_quickstart,
+          "write-an-adapter.ipynb": check_write_an_adapter}
 
 
 # -- the tests ----------------------------------------------------------------------------------------------------
