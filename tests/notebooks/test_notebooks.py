@@ -120,7 +120,8 @@ def check_reproduction_study(out: Path, nb) -> None:
 
 
 CHECKS = {"paper_story.ipynb": check_paper_story, "quickstart.ipynb": check_quickstart,
-          "write-an-adapter.ipynb": check_write_an_adapter}
+          "write-an-adapter.ipynb": check_write_an_adapter,
+          "reading-a-laws-report.ipynb": check_reading_a_laws_report}
 
 
 # -- the tests ----------------------------------------------------------------------------------------------------
