@@ -145,12 +145,14 @@ def c5(rows: Sequence[ModelRow]) -> Claim:
     for method, headline_scheme in (("naive", "uniform-high"), ("wings", "split")):
         options = {s: _group(rows, "lr-scheme", f"{method}/{s}") for s in ("uniform-high", "uniform-low", "split")}
         options[headline_scheme] = options[headline_scheme] + _group(rows, "headline", method)
+        if sum(bool(v) and _score(v) is not None for v in options.values()) < 2:
+            continue  # one scheme alone is no comparison (e.g. only the headline model of this method)
         best, detail = _best_of(rows, "lr-scheme", options)
         if best is not None:
             wins.append(best == "split")
             parts.append(f"{method}: {detail} (best {best})")
     if not wins:
-        return Claim("C5", text, "–", "no LR-scheme models", UNTESTED)
+        return Claim("C5", text, "–", "no method with models of two LR schemes or more", UNTESTED)
     verdict = REPRODUCED if all(wins) else NOT if not any(wins) else MIXED
     return Claim("C5", text, "(text acc + mm acc) / 2 per scheme, mean over seeds", "; ".join(parts), verdict)
 
