@@ -7,8 +7,9 @@ styling, so nothing from a results file is ever interpreted as markup.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Union
+from typing import Any, Union
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,15 @@ class Figure:
     png: bytes
 
 
-Block = Union[Para, Bullets, Table, Figure]
+@dataclass(frozen=True)
+class Browser:
+    """The interactive sample browser: HTML only (Markdown says so in one line). `payload()` builds its data when
+    the page is rendered, since thumbnails for thousands of items take time a Markdown report should not spend."""
+
+    payload: Callable[[], dict[str, Any]]
+
+
+Block = Union[Para, Bullets, Table, Figure, Browser]
 
 
 @dataclass(frozen=True)

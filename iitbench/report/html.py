@@ -1,5 +1,6 @@
 """Render a report Document as ONE self-contained HTML page: inline CSS, figures as base64 SVG data URIs (each
-figure keeps its own element ids), no scripts and no external resources. All text from data is HTML-escaped."""
+figure keeps its own element ids), no external resources. All text from data is HTML-escaped; the only script is
+the sample browser's (inline, see `browser.py`), which puts data into the page with textContent, never as markup."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import base64
 from html import escape
 
 from iitbench import __version__
-from iitbench.report.doc import Bullets, Code, Document, Figure, Inline, Para, Section, Strong, Table
+from iitbench.report.doc import Browser, Bullets, Code, Document, Figure, Inline, Para, Section, Strong, Table
 
 CSS = """
 html{background:#fff}
@@ -67,6 +68,10 @@ def _block(b) -> str:
         return _table(b)
     if isinstance(b, Figure):
         return _figure(b)
+    if isinstance(b, Browser):
+        from iitbench.report.browser import render_browser
+
+        return render_browser(b.payload())
     raise TypeError(f"unknown report block {type(b).__name__}")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from iitbench.report.doc import Bullets, Code, Document, Figure, Inline, Para, Strong, Table
+from iitbench.report.doc import Browser, Bullets, Code, Document, Figure, Inline, Para, Strong, Table
 
 _SPECIAL = re.compile(r"([\\`*|<>])")
 
@@ -51,6 +51,8 @@ def render_markdown(doc: Document, figure_link: Callable[[Figure], str | None]) 
                 alt = md_escape(b.caption).replace("[", "\\[").replace("]", "\\]")
                 lines.append(f"![{alt}]({link})" if link else
                              f"*Figure {md_escape(b.name)}: {md_escape(b.caption)} (written with --out FILE.md)*")
+            elif isinstance(b, Browser):
+                lines.append("*The sample browser is interactive and in the HTML report only (`--out FILE.html`).*")
             else:
                 raise TypeError(f"unknown report block {type(b).__name__}")
             lines.append("")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from iitbench.report.browser_data import browser_section
 from iitbench.report.doc import Bullets, Code, Document, Para, Section, Strong, Table
 from iitbench.report.figures import forgetting_figure, laws_figure, scatter_figure
 from iitbench.report.inputs import ForgettingView, LawsView, ReportInputs
@@ -207,6 +208,9 @@ def build_document(inputs: ReportInputs) -> Document:
     if inputs.laws and inputs.forgetting:
         sections.append(scatter_section(inputs))
     sections.append(provenance_section(inputs))
+    browser = browser_section(inputs)
+    if browser is not None:  # last: long, and interactive in HTML only
+        sections.append(browser)
     only_runs = not inputs.forgetting and not inputs.laws
     # A runs-only report keeps its historical title (it is the IIT accuracy table).
     return Document("IIT accuracy (%)" if only_runs else "iitbench report", tuple(sections))

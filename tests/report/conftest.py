@@ -1,6 +1,7 @@
 """Session fixtures for the report tests: two IIT runs (dummy, random), one with a model name holding HTML, a
 forgetting directory, a real LAWS directory from the tiny WINGS, and three more LAWS + forgetting pairs derived from
-them (so the shift-vs-forgetting scatter has its 3 models)."""
+them (so the shift-vs-forgetting scatter has its 3 models), and a forgetting directory with images for the sample
+browser."""
 
 from __future__ import annotations
 
@@ -72,3 +73,15 @@ def dirs(tmp_path_factory) -> Dirs:
     ldirs, fdirs = _derive(root, root / "laws", root / "fg")
     return Dirs(runs=(root / "dummy", root / "random", evil), forgetting=root / "fg", laws=root / "laws",
                 derived_laws=tuple(ldirs), derived_forgetting=tuple(fdirs))
+
+
+@pytest.fixture(scope="session")
+def browser_fg(tmp_path_factory) -> Path:
+    """A forgetting directory over a dataset with images in every config: 36 scored items, two pages of 20."""
+    from iitbench.cli.main import main
+
+    root = tmp_path_factory.mktemp("browser_inputs")
+    ds = make_dataset(root / "ds", per_config=6)
+    assert main(["forgetting", "--model", "dummy", "--base", "random", "--suite", str(ds), "--output",
+                 str(root / "fg"), "--n-boot", "200", "--no-progress"]) == 0
+    return root / "fg"

@@ -33,7 +33,10 @@ def test_html_has_every_section(html_report):
 
 
 def test_html_is_self_contained(html_report):
-    assert 'src="http' not in html_report and "<link" not in html_report and "<script" not in html_report
+    assert 'src="http' not in html_report and "<link" not in html_report
+    # the only scripts are the sample browser's, inline: its data block and its code, nothing fetched
+    assert re.findall(r"<script[^>]*>", html_report) == ['<script type="application/json" id="sb-data">', "<script>"]
+    assert "fetch(" not in html_report and "XMLHttpRequest" not in html_report and "import(" not in html_report
     srcs = re.findall(r'src="([^"]*)"', html_report)
     assert srcs and all(s.startswith("data:image/svg+xml;base64,") for s in srcs)
     assert "url(" not in html_report.split("<body>")[0]  # no CSS fetches either
