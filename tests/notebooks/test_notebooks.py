@@ -121,7 +121,8 @@ def check_reproduction_study(out: Path, nb) -> None:
 
 CHECKS = {"paper_story.ipynb": check_paper_story, "quickstart.ipynb": check_quickstart,
           "write-an-adapter.ipynb": check_write_an_adapter,
-          "reading-a-laws-report.ipynb": check_reading_a_laws_report}
+          "reading-a-laws-report.ipynb": check_reading_a_laws_report,
+          "reproduction-study.ipynb": check_reproduction_study}
 
 
 # -- the tests ----------------------------------------------------------------------------------------------------
