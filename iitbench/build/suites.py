@@ -25,13 +25,23 @@ from iitbench.errors import UserError
 SUITES = ("iit", "text", "mm")
 DEFAULT_PER_CONFIG = {"iit": 100, "text": 50, "mm": 50}
 # Bump when assembly changes what a suite contains, so caches built by older code are not reused.
-BUILDER_VERSION = "1"
+BUILDER_VERSION = "2"  # 2: single-kind suites interleave their families
 _SINGLE_KIND = {"text": "T", "mm": "V"}
 
 
 def _check_suite(suite: str) -> None:
     if suite not in SUITES:
         raise UserError(f"--suite {suite!r}: unknown built-in suite; use one of {', '.join(SUITES)} or a dataset directory")
+
+
+def _interleave_families(questions) -> list:
+    """One question of each family in turn (families and questions in key order), so that `--limit N` (the first N
+    items of a config) samples every family instead of the first one only."""
+    by_family: dict[str, list] = {}
+    for q in sorted(questions, key=question_key):
+        by_family.setdefault(q.subject, []).append(q)
+    columns = [by_family[f] for f in sorted(by_family)]
+    return [col[i] for i in range(max((len(c) for c in columns), default=0)) for col in columns if i < len(col)]
 
 
 def build_synth_suite(out: Path, suite: str = "iit", seed: int = 0, per_config: int | None = None,
@@ -53,7 +63,7 @@ def build_synth_suite(out: Path, suite: str = "iit", seed: int = 0, per_config: 
         if configs not in (None, (kind,)):
             raise UserError(f"--configs {','.join(configs or ())}: the {suite!r} suite is single-turn {kind} only")
         inputs = load_synth_set("test", seed, n_per_family=n, kinds=(kind,))
-        questions = sorted((q for q in inputs.questions if q.kind == kind), key=question_key)
+        questions = _interleave_families(q for q in inputs.questions if q.kind == kind)
         if not questions:
             raise UserError(f"suite {suite!r}: IIT-synth produced no {kind} questions; check the synth generators")
         items = [Item(id=f"{kind}-{i:05d}", config=kind, turns=(to_turn(q),), scored_turn=0)

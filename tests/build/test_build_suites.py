@@ -20,6 +20,16 @@ def test_text_suite_is_single_turn_text_over_every_text_family(tmp_path, synth):
     assert card.licences == {"synth": synth.LICENCE}
 
 
+@pytest.mark.parametrize("suite", ["text", "mm"])
+def test_single_kind_suites_interleave_families_so_a_limit_samples_them_all(tmp_path, synth, suite):
+    build_synth_suite(tmp_path / suite, suite, per_config=3)
+    ds = load_dataset_dir(tmp_path / suite)
+    families = [it.turns[0].source for it in ds.items]
+    n = len(set(families))
+    assert n >= 2 and len(set(families[:n])) == n  # the first n items: one of each family
+    assert families[:n] == families[n:2 * n]  # then the same order again
+
+
 def test_mm_suite_is_single_turn_visual(tmp_path, synth):
     build_synth_suite(tmp_path / "mm", "mm", per_config=2)
     ds = load_dataset_dir(tmp_path / "mm")
