@@ -68,8 +68,16 @@ class ForgettingMonitor(TrainerCallback):
         if not self._active:
             return control
         self._refuse_sharded(args)
+        from iitbench.monitor.measure import isolated
+
+        # Everything, probe drawing and logging included, inside the isolation: nothing here may move an RNG.
+        with isolated(model):
+            self._begin(args, state, control, model, processing_class)
+        return control
+
+    def _begin(self, args, state, control, model, processing_class) -> None:
         from iitbench.monitor.adapters import live_adapter
-        from iitbench.monitor.measure import Shift, TextScores, isolated, score_text
+        from iitbench.monitor.measure import Shift, TextScores, score_text
         from iitbench.monitor.probes import build_probes, subset
 
         cfg = self.config
@@ -85,10 +93,9 @@ class ForgettingMonitor(TrainerCallback):
                                "comparing with the model at step %d instead", self._dir, state.global_step,
                                state.global_step)
             t0 = time.perf_counter()
-            with isolated(model):
-                text = score_text(self._adapter, probes.text, probes.root, cfg.batch_size, lenient=True)
-                t1 = time.perf_counter()
-                shift = self._shift(probes)
+            text = score_text(self._adapter, probes.text, probes.root, cfg.batch_size, lenient=True)
+            t1 = time.perf_counter()
+            shift = self._shift(probes)
             t2 = time.perf_counter()
             stored = {"step": state.global_step, "probe_fingerprint": probes.fingerprint, "config": cfg.to_dict(),
                       "text": asdict(text), "shift": asdict(shift), "seconds": [t2 - t0, t1 - t0, t2 - t1]}
@@ -109,9 +116,8 @@ class ForgettingMonitor(TrainerCallback):
         if fresh:
             self._emit(self._record(state, *stored["seconds"], text=self._baseline, shift=self._shift_start,
                                     reference=True), state, control)
-        return control
 
-    def on_step_end(self, args, state, control, model=None, **kwargs):
+    def on_step_end(self, args, state, control, model=None, processing_class=None, **kwargs):
         if not self._active:
             return control
         step, cfg = state.global_step, self.config
@@ -123,17 +129,17 @@ class ForgettingMonitor(TrainerCallback):
             from iitbench.monitor.adapters import live_adapter
 
             self._model = model
-            self._adapter = live_adapter(model, kwargs.get("processing_class"), self.processor, cfg.batch_size)
-        t0 = time.perf_counter()
+            self._adapter = live_adapter(model, processing_class, self.processor, cfg.batch_size)
         with isolated(self._model):
+            t0 = time.perf_counter()
             text = score_text(self._adapter, self._probes.text, self._probes.root, cfg.batch_size)
             t1 = time.perf_counter()
             shift = self._shift(self._probes)
-        t2 = time.perf_counter()
-        record = self._record(state, t2 - t0, t1 - t0, t2 - t1, text=text, shift=shift)
-        if record.warning:
-            logger.warning("forgetting monitor: %s", record.warning_message)
-        self._emit(record, state, control)
+            t2 = time.perf_counter()
+            record = self._record(state, t2 - t0, t1 - t0, t2 - t1, text=text, shift=shift)
+            if record.warning:
+                logger.warning("forgetting monitor: %s", record.warning_message)
+            self._emit(record, state, control)
         return control
 
     def on_train_end(self, args, state, control, **kwargs):
