@@ -162,7 +162,7 @@ cells = [
           has two MLLMs and no variants, so all four are *not testable here*; the verdict says so instead of guessing.
         - **C4** (WINGS − naive on IIT, paired per item) and **F2** (context effect) are measured on this notebook's
           small dataset; with a few dozen items their intervals are wide. When C4's interval includes 0 its verdict
-          is "mixed": read that as inconclusive. Raise `LIMIT` (or use `suite: iit`, 100 dialogues per
+          is "inconclusive", not "not reproduced". Raise `LIMIT` (or use `suite: iit`, 100 dialogues per
           configuration) before reading them.
 
         Where these claims can be tested: `leaderboards/studies/deep-zoo.yaml` is the same machinery over 26 MLLMs (3

@@ -18,6 +18,7 @@ import numpy as np
 from iitbench.study.tables import N_BOOT, SEED, ModelRow, context_effect, correlations, fmt
 
 REPRODUCED, NOT, MIXED, UNTESTED = "reproduced", "not reproduced", "mixed", "not testable here"
+INCONCLUSIVE = "inconclusive"  # the statistic's CI includes 0: neither supports nor contradicts the claim
 
 
 @dataclass(frozen=True)
@@ -58,13 +59,29 @@ def _bootstrap_mean(values: Sequence[float]) -> tuple[float, float, float]:
     return float(arr.mean()), float(lo), float(hi)
 
 
+def _sign(lo: float, hi: float) -> str:
+    """Where a CI lies: 'neg' (below 0), 'pos' (above 0) or 'zero' (includes 0)."""
+    return "neg" if hi < 0 else "pos" if lo > 0 else "zero"
+
+
+def _verdict(signs: Sequence[str], expected: str = "neg") -> str:
+    """Claim verdict from the CI signs of its seeds or analysis choices; `expected` is the claim's direction."""
+    found = set(signs)
+    if found == {expected}:
+        return REPRODUCED
+    if found == {"zero"}:
+        return INCONCLUSIVE
+    if expected not in found:
+        return NOT if found - {"zero"} else INCONCLUSIVE
+    return MIXED
+
+
 def c1(rows: Sequence[ModelRow]) -> Claim:
     naive = [r for r in _group(rows, "headline", "naive") if r.forgetting]
     text = "Naive multimodal training (full fine-tune at a high LLM learning rate) forgets text skills."
     if not naive:
         return Claim("C1", text, "–", "no headline naive model", UNTESTED)
-    his = [r.forgetting["comparison"]["overall"]["delta_ci95"][1] for r in naive]
-    verdict = REPRODUCED if all(h < 0 for h in his) else NOT if all(h >= 0 for h in his) else MIXED
+    verdict = _verdict([_sign(*r.forgetting["comparison"]["overall"]["delta_ci95"]) for r in naive])
     mean = sum(r.delta for r in naive) / len(naive)
     return Claim("C1", text, f"paired text Δ vs base, mean {fmt(mean, signed=True)} pts over {len(naive)} seeds",
                  _deltas(naive), verdict)
@@ -94,8 +111,7 @@ def c3(rows: Sequence[ModelRow], variants: Sequence[str]) -> Claim:
     found = [c for c in found if c["r"]]
     if not found:
         return Claim("C3", text, "–", "fewer than 3 models with both LAWS and forgetting", UNTESTED)
-    signs = ["neg" if c["r"]["hi"] < 0 else "pos" if c["r"]["lo"] > 0 else "zero" for c in found]
-    verdict = REPRODUCED if set(signs) == {"neg"} else NOT if "neg" not in signs else MIXED
+    verdict = _verdict([_sign(c["r"]["lo"], c["r"]["hi"]) for c in found])
     main = found[0]
     stat = "; ".join(f"{c['variant']}: r {c['r']['value']:+.2f} [{c['r']['lo']:+.2f}, {c['r']['hi']:+.2f}]"
                      + (f", partial | LR {c['partial']['value']:+.2f} [{c['partial']['lo']:+.2f}, "
@@ -124,7 +140,8 @@ def c4(rows: Sequence[ModelRow]) -> Claim:
         best = config if best is None or mean > sum(by_config[best]) / len(by_config[best]) else best
     overall = _bootstrap_mean([d for diffs in by_config.values() for d in diffs])
     text_heavy = best is not None and best.count("T") > best.count("V")
-    verdict = REPRODUCED if overall[1] > 0 and text_heavy else NOT if overall[2] < 0 else MIXED
+    sign = _sign(overall[1], overall[2])
+    verdict = (INCONCLUSIVE if sign == "zero" else NOT if sign == "neg" else REPRODUCED if text_heavy else MIXED)
     return Claim("C4", text, f"paired IIT Δ WINGS − naive {fmt(overall[0], signed=True)} "
                  f"[{fmt(overall[1], signed=True)}, {fmt(overall[2], signed=True)}] pts over {len(common)} items",
                  "per config: " + "; ".join(parts), verdict,
@@ -176,7 +193,7 @@ def f1(rows: Sequence[ModelRow]) -> Claim:
     if len(pairs) < 3:
         return Claim("F1", text, "–", "fewer than 3 models with a trained LLM", UNTESTED)
     r = correlation([p[0] for p in pairs], [p[1] for p in pairs], N_BOOT, SEED)
-    verdict = REPRODUCED if r.hi < 0 else NOT if r.lo > 0 or r.hi >= 0 else MIXED
+    verdict = _verdict([_sign(r.lo, r.hi)])
     return Claim("F1", text, f"r(log10 LLM LR, text Δ) {r.value:+.2f} [{r.lo:+.2f}, {r.hi:+.2f}]",
                  f"{len(pairs)} models", verdict)
 
@@ -188,7 +205,7 @@ def f2(rows: Sequence[ModelRow]) -> Claim:
     if len(effects) < 2:
         return Claim("F2", text, "–", "no context runs", UNTESTED)
     mean, lo, hi = _bootstrap_mean([e[1] for e in effects])
-    verdict = REPRODUCED if lo > 0 or hi < 0 else NOT
+    verdict = REPRODUCED if lo > 0 or hi < 0 else INCONCLUSIVE
     return Claim("F2", text, f"with − without context {fmt(mean, signed=True)} [{fmt(lo, signed=True)}, "
                  f"{fmt(hi, signed=True)}] pts, mean over models", f"{len(effects)} models", verdict,
                  "" if verdict == REPRODUCED else "no context effect whose CI excludes 0")

@@ -69,7 +69,8 @@ def write_leaderboard(study_dir: str | Path, out: str | Path, command: str) -> l
         written.append(_write(out / f"{stem}.md", markdown(title, command, head, body, note)))
         written.append(_write(out / f"{stem}.csv", to_csv(head, body)))
     intro = (f"{len(rows)} models from `{Path(study_dir).as_posix()}`; roles from each model's `meta` "
-             "(group, variant). Verdicts: reproduced (the statistic's CI supports the claim), not reproduced, "
+             "(group, variant). Verdicts: reproduced (the statistic's CI excludes 0 in the claim's direction, for every "
+             "seed or analysis choice), not reproduced (it goes the other way), inconclusive (the CI includes 0), "
              "mixed (seeds or analysis choices disagree), not testable here.")
     written.append(_write(out / "REPRODUCTION.md", reproduction_markdown(claims(rows, variants), command, intro)))
     plot = _plot(rows, variants[0], out / "shift_vs_forgetting.png") if variants else None

@@ -138,7 +138,8 @@ def correlations(rows: Sequence[ModelRow], variant: str) -> dict[str, Any]:
 
 
 def corr_table(results: Sequence[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
-    head = ["LAWS variant", "models", "r(shift, text Δ)", "95% CI", "partial r | log10 LLM LR", "95% CI", "models"]
+    head = ["LAWS variant", "models", "r(shift, text Δ)", "r 95% CI", "partial r | log10 LLM LR", "partial r 95% CI",
+            "models (partial r)"]  # distinct names: CSV readers (pandas) rename repeated headers
     body = []
     for c in results:
         r, pr = c["r"], c["partial"]

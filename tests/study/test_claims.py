@@ -1,0 +1,48 @@
+"""Claim verdicts (iitbench/study/claims.py) on hand-made model rows: reproduced / not reproduced / inconclusive /
+mixed follow the CIs, not just the point estimates."""
+
+from __future__ import annotations
+
+import pytest
+
+from iitbench.study.claims import INCONCLUSIVE, MIXED, NOT, REPRODUCED, UNTESTED, _verdict, c1, c4, f1
+from iitbench.study.tables import ModelRow
+
+
+def _row(name, delta, lo, hi, **info):
+    forgetting = {"comparison": {"overall": {"delta": delta, "delta_ci95": [lo, hi], "acc_a": 0.5}}}
+    return ModelRow(name=name, info=info, forgetting=forgetting)
+
+
+@pytest.mark.parametrize("signs,verdict", [
+    (["neg", "neg"], REPRODUCED), (["pos"], NOT), (["zero", "pos"], NOT), (["zero", "zero"], INCONCLUSIVE),
+    (["neg", "zero"], MIXED), (["neg", "pos"], MIXED)])
+def test_verdict_from_ci_signs(signs, verdict):
+    assert _verdict(signs) == verdict
+
+
+def test_c1_a_seed_whose_ci_includes_zero_makes_it_mixed_not_refuted():
+    rows = [_row("a", -0.1, -0.15, -0.05, group="headline", variant="naive"),
+            _row("b", -0.02, -0.06, 0.01, group="headline", variant="naive")]
+    assert c1(rows).verdict == MIXED
+    assert c1(rows[:1]).verdict == REPRODUCED
+    assert c1(rows[1:]).verdict == INCONCLUSIVE
+    assert c1([]).verdict == UNTESTED
+
+
+def test_f1_learning_rate_correlation_verdicts():
+    falling = [_row(f"m{i}", -0.02 * i, -0.02 * i - 0.01, -0.02 * i + 0.01, lr_llm=10.0 ** (-6 + i)) for i in range(5)]
+    assert f1(falling).verdict == REPRODUCED
+    flat = [_row(f"m{i}", d, d - 0.01, d + 0.01, lr_llm=10.0 ** (-6 + i)) for i, d in enumerate([0.01, -0.01, 0.02, -0.02, 0.0])]
+    assert f1(flat).verdict == INCONCLUSIVE
+
+
+def test_c4_is_inconclusive_when_the_paired_ci_includes_zero():
+    def iit(pattern):
+        return {f"{cfg}-{i}": (cfg, int(c)) for cfg, bits in pattern.items() for i, c in enumerate(bits)}
+
+    naive = ModelRow("n", {"group": "headline", "variant": "naive", "seed": 0}, scored=iit({"T": "0101", "V": "0101"}))
+    same = ModelRow("w", {"group": "headline", "variant": "wings", "seed": 0}, scored=iit({"T": "0101", "V": "0101"}))
+    better = ModelRow("w", {"group": "headline", "variant": "wings", "seed": 0}, scored=iit({"T": "1111", "V": "1111"}))
+    assert c4([naive, same]).verdict == INCONCLUSIVE
+    assert c4([naive, better]).verdict == REPRODUCED
