@@ -152,3 +152,15 @@ def test_live_vlm_adapter_scores_like_hf(tmp_path, probes):
     items = probes.text[:3] + probes.mm
     assert _text_logliks(live, items, probes.root) == _text_logliks(disk, items, probes.root)
     assert laws_shift(live, probes.mm, probes.root, 1, 100, 0) == laws_shift(disk, probes.mm, probes.root, 1, 100, 0)
+
+
+def test_wings_ref_imports_iitbench_only_for_a_monitor_block():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom wings_ref.train.config import config_from_dict\nimport wings_ref.train\n"
+            "config_from_dict(dict(model_path='m', data_path='d', output_dir='o'))\n"
+            "assert not [m for m in sys.modules if m.startswith('iitbench')]\n"
+            "config_from_dict(dict(model_path='m', data_path='d', output_dir='o', monitor=True))\n"
+            "assert 'iitbench.monitor.config' in sys.modules and 'iitbench.monitor.callback' not in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
