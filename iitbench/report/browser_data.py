@@ -86,10 +86,22 @@ def _num(x: Any) -> float | None:
     return round(float(x), LOGLIK_DIGITS) if isinstance(x, (int, float)) and math.isfinite(x) else None
 
 
+def _int(x: Any) -> int | None:
+    return x if isinstance(x, int) and not isinstance(x, bool) else None
+
+
+def _str(x: Any) -> str | None:
+    return None if x is None else str(x)
+
+
 def _compact(rec: dict[str, Any]) -> list:
-    """[turn, prediction, correct, logliks, reply, n/a reason]: a record as the page needs it."""
-    return [int(rec["turn"]), rec.get("prediction"), rec.get("correct"), [_num(x) for x in rec.get("loglik") or []],
-            rec.get("response"), rec.get("reason") if rec.get("status") != "ok" else None]
+    """[turn, prediction, correct, logliks, reply, n/a reason]: a record as the page needs it. Values are typed
+    here (a hand-edited log may hold NaN or strings where numbers belong), so the page's JSON is always valid."""
+    correct = rec.get("correct")
+    na = rec.get("status") != "ok"
+    return [_int(rec["turn"]), _int(rec.get("prediction")), correct if isinstance(correct, bool) else None,
+            [_num(x) for x in rec.get("loglik") or []], _str(rec.get("response")),
+            (_str(rec.get("reason")) or "not applicable") if na else None]
 
 
 @dataclass(frozen=True)
@@ -165,6 +177,8 @@ def build_payload(runs: tuple[BrowserRun, ...], pairs: tuple[BrowserPair, ...],
         scored: dict[str, dict[str, Any]] = {}
         for i in members:
             for rec in by_run[i]:
+                if _int(rec["turn"]) is None or not isinstance(rec["id"], str):
+                    continue  # not a record this page can place
                 slot = per_item.setdefault(rec["id"], [None] * len(runs))
                 slot[i] = (slot[i] or []) + [_compact(rec)]
                 if rec.get("scored"):
@@ -180,8 +194,8 @@ def build_payload(runs: tuple[BrowserRun, ...], pairs: tuple[BrowserPair, ...],
             turns = None if item is None or ds.root is None else [
                 tables.turn(t, ds.root, f"{ds.path} (item {item_id!r} turn {j})") for j, t in enumerate(item.turns)]
             recs = [sorted(x, key=lambda c: c[0]) if x else None for x in per_item[item_id]]
-            items.append({"id": item_id, "d": d, "c": rec["config"], "s": rec["source"], "t": int(rec["turn"]),
-                          "g": rec["gold"], "u": turns, "r": recs})
+            items.append({"id": item_id, "d": d, "c": str(rec["config"]), "s": str(rec["source"]), "t": rec["turn"],
+                          "g": _int(rec["gold"]), "u": turns, "r": recs})
     return {"v": 1, "runs": [{"label": r.label, "path": str(r.path)} for r in runs],
             "pairs": [{"label": p.label, "a": p.mllm, "b": p.base, "forgotten": p.forgotten} for p in pairs],
             "datasets": datasets, "notes": notes_out, "turns": tables.turns, "images": tables.images.to_json(),

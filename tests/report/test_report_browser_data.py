@@ -261,3 +261,17 @@ def test_damaged_files_are_notes_not_failures(browser_fg, tmp_path, damage):
     p = payload_of(moved)
     assert len(p["notes"]) == 1 and ("malformed" in p["notes"][0])
     assert len(p["items"]) == 36
+
+
+def test_non_finite_logliks_become_null_and_the_page_json_stays_valid(browser_fg, tmp_path):
+    from iitbench.report.browser import embed_json
+
+    moved = tmp_path / "fg"
+    shutil.copytree(browser_fg, moved)
+    log = moved / "mllm" / "samples.jsonl"
+    records = read_records(log)
+    records[0]["loglik"] = [float("nan"), float("-inf"), -1.0]
+    log.write_text("".join(json.dumps(r) + "\n" for r in records))
+    p = payload_of(moved)
+    assert p["items"][0]["r"][0][0][3] == [None, None, -1.0]
+    assert json.loads(embed_json(p)) == p
