@@ -34,7 +34,7 @@ import torch
 from iitbench.errors import ModelError
 from iitbench.models import hf_common as hc
 from iitbench.models.hf_loglik import ScoreSeq, move_trailing_space, score_sequences, split_point, truncate_left
-from iitbench.models.placement import input_device, parse_device_map
+from iitbench.models.placement import IN_MEMORY, input_device, parse_device_map
 from iitbench.models.prefix_share import TokenTally, score_shared, supports_prefix_sharing, tally_naive
 from iitbench.models.protocol import (
     Adapter,
@@ -90,7 +90,6 @@ class HFCausalAdapter(hc.WeightsIdentity, Adapter):
         self.device_map = parse_device_map(device_map)
         spread = self.device_map is not None and torch.cuda.is_available()
         self.dtype = hc.resolve_dtype(dtype, "cuda" if spread else self.device)  # auto: bf16 on CUDA, fp32 on CPU
-        self.truncation = truncation
         self.batch_size = batch_size  # sequences per forward pass; scores do not depend on it
         common = {"revision": self.revision, "trust_remote_code": trust_remote_code}
         self.tokenizer = hc.load_or_explain("tokenizer", self.path,
@@ -99,19 +98,38 @@ class HFCausalAdapter(hc.WeightsIdentity, Adapter):
                                      trust_remote_code, allow_pickle, self.device_map, offload_folder)
         if self.device_map is not None:  # inputs go where the embedding runs
             self.device = input_device(self.model)
+        if not isinstance(prefix_sharing, bool):
+            raise ModelError(f"--model-args prefix_sharing={prefix_sharing!r}: write true or false")
+        self._adopt(self.model, self.tokenizer, chat_template, plain_template, max_length, truncation, prefix_sharing)
+
+    @classmethod
+    def from_model(cls, model, tokenizer, batch_size: int = 8, prefix_sharing: bool = True,
+                   plain_template: bool | None = None) -> HFCausalAdapter:
+        """An adapter around a causal LM already in memory (e.g. one being trained): weights read in place, in their
+        dtype, on their device. `plain_template` None = the plain template only when the tokenizer has none."""
+        self = cls.__new__(cls)
+        self.path, self.revision, self.device_map, self.batch_size = IN_MEMORY, None, None, batch_size
+        self.device = input_device(model)
+        self.dtype = getattr(model, "dtype", None) or next(model.parameters()).dtype
+        plain = not getattr(tokenizer, "chat_template", None) if plain_template is None else plain_template
+        self._adopt(model, tokenizer, True, plain, None, "left", prefix_sharing)
+        return self
+
+    def _adopt(self, model, tokenizer, chat_template: bool | str, plain_template: bool, max_length: int | None,
+               truncation: str, prefix_sharing: bool) -> None:
+        """Everything the adapter derives from its model and tokenizer (shared by both constructors)."""
+        self.model, self.tokenizer, self.truncation = model, tokenizer, truncation
         self.template, self.template_kind = self._pick_template(chat_template, plain_template)
-        self.window = int(max_length) if max_length is not None else hc.config_window(self.model, DEFAULT_WINDOW,
-                                                                                          self.tokenizer)
+        self.window = int(max_length) if max_length is not None else hc.config_window(model, DEFAULT_WINDOW,
+                                                                                          tokenizer)
         self.capabilities = Capabilities(images=False, generate=True, attention=True, max_context=self.window,
-                                         candidates=answer_format_of(self.model.config))
+                                         candidates=answer_format_of(model.config))
         self.pad_id = self._pad_id()
         self.prefix_ids = self._prefix_ids()
         self.raw_prefix_ids = self._special_prefix()  # raw text (score_text) always gets the tokenizer's own
         self.truncated_requests = 0
-        if not isinstance(prefix_sharing, bool):
-            raise ModelError(f"--model-args prefix_sharing={prefix_sharing!r}: write true or false")
         # false (or a model whose forward takes no positions / cache): every candidate forwarded whole.
-        self.prefix_sharing = prefix_sharing and supports_prefix_sharing(self.model)
+        self.prefix_sharing = prefix_sharing and supports_prefix_sharing(model)
         self.tally = TokenTally()
 
     # -- setup -------------------------------------------------------------------------------------------------

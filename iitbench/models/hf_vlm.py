@@ -30,7 +30,7 @@ from iitbench.models.hf_loglik import ScoreSeq, move_trailing_space, split_point
 from iitbench.models.hf_processor import load_processor
 from iitbench.models.hf_vlm_batch import Row, forward_scores, generate_rows
 from iitbench.models.hf_vlm_share import score_shared_vlm, sharing_support
-from iitbench.models.placement import input_device, parse_device_map
+from iitbench.models.placement import IN_MEMORY, input_device, parse_device_map
 from iitbench.models.prefix_share import TokenTally, tally_naive
 from iitbench.models.protocol import (
     Adapter,
@@ -81,22 +81,41 @@ class HFVLMAdapter(hc.WeightsIdentity, Adapter):
         self.device_map = parse_device_map(device_map)
         spread = self.device_map is not None and torch.cuda.is_available()
         self.dtype = hc.resolve_dtype(dtype, "cuda" if spread else self.device)  # auto: bf16 on CUDA, fp32 on CPU
-        self.truncation = truncation
         self.batch_size = batch_size
-        self.processor = load_processor(self.path, self.revision, trust_remote_code)
-        self.tokenizer = self.processor.tokenizer
+        processor = load_processor(self.path, self.revision, trust_remote_code)
         self.model = hc.load_weights(AutoModelForImageTextToText, self.path, self.dtype, self.device, self.revision,
                                      trust_remote_code, allow_pickle, self.device_map, offload_folder)
         if self.device_map is not None:  # inputs go where the embedding runs
             self.device = input_device(self.model)
+        self._adopt(self.model, processor, plain_template, max_length, truncation, max_images, prefix_sharing)
+
+    @classmethod
+    def from_model(cls, model, processor, batch_size: int = 8, prefix_sharing: bool = True,
+                   plain_template: bool | None = None) -> HFVLMAdapter:
+        """An adapter around an image-text-to-text model already in memory (e.g. one being trained): weights read in
+        place, in their dtype, on their device. `plain_template` None = plain only when there is no chat template."""
+        self = cls.__new__(cls)
+        self.path, self.revision, self.device_map, self.batch_size = IN_MEMORY, None, None, batch_size
+        self.device = input_device(model)
+        self.dtype = getattr(model, "dtype", None) or next(model.parameters()).dtype
+        if plain_template is None:
+            plain_template = not (getattr(processor, "chat_template", None)
+                                  or getattr(processor.tokenizer, "chat_template", None))
+        self._adopt(model, processor, plain_template, None, "left", None, prefix_sharing)
+        return self
+
+    def _adopt(self, model, processor, plain_template: bool, max_length: int | None, truncation: str,
+               max_images: int | None, prefix_sharing: bool) -> None:
+        """Everything the adapter derives from its model and processor (shared by both constructors)."""
+        self.model, self.processor, self.tokenizer, self.truncation = model, processor, processor.tokenizer, truncation
         self.template, self.template_kind = self._pick_template(plain_template)
-        self.window = int(max_length) if max_length is not None else hc.config_window(self.model, DEFAULT_WINDOW)
+        self.window = int(max_length) if max_length is not None else hc.config_window(model, DEFAULT_WINDOW)
         self.capabilities = Capabilities(images=True, max_images=max_images, generate=True, attention=True,
-                                         max_context=self.window, candidates=answer_format_of(self.model.config))
+                                         max_context=self.window, candidates=answer_format_of(model.config))
         self.pad_id = self._pad_id()
         self.truncated_requests = 0
         # Families not verified exact (or forwards without positions / cache) use the naive path; said in describe().
-        self.sharing_note = sharing_support(self.model) if prefix_sharing else None
+        self.sharing_note = sharing_support(model) if prefix_sharing else None
         self.prefix_sharing = prefix_sharing and self.sharing_note is None
         self.tally = TokenTally()
 

@@ -19,6 +19,7 @@ from typing import Any
 from iitbench.errors import ModelError
 
 STRATEGIES = ("auto", "balanced", "balanced_low_0", "sequential")  # accelerate's / transformers' names
+IN_MEMORY = "<in-memory>"  # `path` of an adapter built around a live model (`from_model`): no directory to hash
 
 
 def parse_device_map(device_map: str | dict | None) -> str | dict | None:
@@ -79,4 +80,4 @@ def input_device(model: Any) -> str:
     return str(embed_device(model))
 
 
-__all__ = ["STRATEGIES", "check_fits_local", "check_world", "input_device", "load_placement", "parse_device_map"]
+__all__ = ["IN_MEMORY", "STRATEGIES", "check_fits_local", "check_world", "input_device", "load_placement", "parse_device_map"]

@@ -31,7 +31,7 @@ import torch
 from iitbench.errors import ModelError
 from iitbench.models import hf_common as hc
 from iitbench.models.hf_loglik import ScoreSeq, SeqScore, move_trailing_space, split_point
-from iitbench.models.placement import check_world
+from iitbench.models.placement import IN_MEMORY, check_world
 from iitbench.models.prefix_share import TokenTally, score_shared, supports_prefix_sharing, tally_naive
 from iitbench.models.protocol import (
     Adapter,
@@ -100,9 +100,24 @@ class WingsAdapter(hc.WeightsIdentity, Adapter):
         self.model = load_wings(self.path, mode, self.dtype, self.device, self.device_map, offload_folder)
         if self.device_map is not None:  # inputs go where the embedding runs
             self.device = str(input_device(self.model))
-        config = self.model.config
+        self._adopt(self.model, self._load_processor(self.path, self.model.config), max_length, prefix_sharing)
+
+    @classmethod
+    def from_model(cls, model, processor, batch_size: int = 8, prefix_sharing: bool = True) -> WingsAdapter:
+        """An adapter around a WingsForConditionalGeneration already in memory (e.g. one being trained): its weights
+        are read in place, in their dtype, on their device (`describe()` hashes the tensors)."""
+        self = cls.__new__(cls)
+        self.path, self.device_map, self.use_cache, self.batch_size = IN_MEMORY, None, True, batch_size
+        self.device = str(input_device(model))
+        self.dtype = getattr(model, "dtype", None) or next(model.parameters()).dtype
+        self._adopt(model, processor, None, prefix_sharing)
+        return self
+
+    def _adopt(self, model, processor, max_length: int | None, prefix_sharing: bool) -> None:
+        """Everything the adapter derives from its model and processor (shared by both constructors)."""
+        self.model, self.processor = model, processor
+        config = model.config
         self.mode = config.mode
-        self.processor = self._load_processor(self.path, config)
         limit = config.text_config.max_position_embeddings
         if config.use_learners:  # the router's input width bounds the positions it can weigh
             limit = min(limit, config.router_width)
@@ -116,7 +131,7 @@ class WingsAdapter(hc.WeightsIdentity, Adapter):
         self.capabilities = Capabilities(images=True, generate=True, attention=True, max_context=self.window,
                                          max_images=1 if self.mode == "official" else None,
                                          candidates=answer_format_of(config))
-        self.prefix_sharing = prefix_sharing and supports_prefix_sharing(self.model)
+        self.prefix_sharing = prefix_sharing and supports_prefix_sharing(model)
         # Official learners: a prefix token may attend to the candidate's text, so a shared prefix is not exact.
         self.share_images = not (self.mode == "official" and config.use_learners)
         self.tally = TokenTally()

@@ -104,7 +104,8 @@ def probes(tmp_path_factory):
 
 def test_live_wings_adapter_scores_like_the_checkpoint_adapter(wings_dir, probes):
     from iitbench.models import load_model
-    from iitbench.monitor.adapters import LiveWingsAdapter, live_adapter
+    from iitbench.models.wings import WingsAdapter
+    from iitbench.monitor.adapters import live_adapter
     from wings_ref import WingsForConditionalGeneration
     from wings_ref.processing_wings import WingsProcessor
 
@@ -112,7 +113,7 @@ def test_live_wings_adapter_scores_like_the_checkpoint_adapter(wings_dir, probes
     model = WingsForConditionalGeneration.from_pretrained(wings_dir).eval()
     processor = WingsProcessor.from_pretrained(wings_dir)
     live = live_adapter(model, processor.tokenizer)  # a processor is built from the tokenizer and the config
-    assert isinstance(live, LiveWingsAdapter) and live.window == disk.window
+    assert isinstance(live, WingsAdapter) and live.window == disk.window
     assert live.capabilities == disk.capabilities and live.prefix_sharing == disk.prefix_sharing
     items = probes.text + probes.mm
     assert _text_logliks(live, items, probes.root) == _text_logliks(disk, items, probes.root)
@@ -125,13 +126,14 @@ def test_live_causal_adapter_scores_like_hf_causal_and_skips_images(tmp_path, pr
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from iitbench.models import load_model
-    from iitbench.monitor.adapters import LiveCausalAdapter, live_adapter
+    from iitbench.models.hf_causal import HFCausalAdapter
+    from iitbench.monitor.adapters import live_adapter
     from tests.fixtures.tiny_lm import make_tiny_qwen2
 
     path = make_tiny_qwen2(tmp_path / "lm", max_position_embeddings=512)
     disk = load_model(f"hf-causal:{path}", {})
     live = live_adapter(AutoModelForCausalLM.from_pretrained(path).eval(), AutoTokenizer.from_pretrained(path))
-    assert isinstance(live, LiveCausalAdapter) and live.template == disk.template
+    assert isinstance(live, HFCausalAdapter) and live.template == disk.template
     assert _text_logliks(live, probes.text, probes.root) == _text_logliks(disk, probes.text, probes.root)
     scores = score_text(live, probes.text + probes.mm, probes.root, 4, lenient=True)
     assert len(scores.ids) == 7 and len(scores.dropped) == 3  # the image dialogues are not applicable
@@ -142,13 +144,14 @@ def test_live_vlm_adapter_scores_like_hf(tmp_path, probes):
 
     from iitbench.models import load_model
     from iitbench.models.hf_processor import load_processor
-    from iitbench.monitor.adapters import LiveVLMAdapter, live_adapter
+    from iitbench.models.hf_vlm import HFVLMAdapter
+    from iitbench.monitor.adapters import live_adapter
     from tests.fixtures.tiny_vlms import make_tiny_llava
 
     path = str(make_tiny_llava(tmp_path / "llava"))
     disk = load_model(f"hf:{path}", {})
     live = live_adapter(AutoModelForImageTextToText.from_pretrained(path).eval(), load_processor(path, None, False))
-    assert isinstance(live, LiveVLMAdapter) and live.template == disk.template
+    assert isinstance(live, HFVLMAdapter) and live.template == disk.template
     items = probes.text[:3] + probes.mm
     assert _text_logliks(live, items, probes.root) == _text_logliks(disk, items, probes.root)
     assert laws_shift(live, probes.mm, probes.root, 1, 100, 0) == laws_shift(disk, probes.mm, probes.root, 1, 100, 0)
