@@ -143,10 +143,13 @@ def load_model(spec: str, model_args: dict[str, Any] | None = None) -> Adapter:
     if "path" in extra and "path" in (model_args or {}):
         raise ModelError(f"--model {spec!r} already names a path; drop path= from --model-args")
     args = check_model_args(cls, args)
-    try:
-        adapter = cls(**args)
+    import inspect
+
+    try:  # a TypeError from inside the constructor is a bug, not bad arguments: only the binding is checked here
+        inspect.signature(cls).bind(**args)
     except TypeError as e:
         raise ModelError(f"--model {spec}: bad --model-args for {cls.__name__}: {e}") from None
+    adapter = cls(**args)
     adapter.init_args = args  # type: ignore[attr-defined]
     adapter.spec = spec  # type: ignore[attr-defined]
     return adapter

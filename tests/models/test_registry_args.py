@@ -43,3 +43,20 @@ def test_the_cli_exits_2_with_the_one_line_message(tmp_path, capsys):
                  "--output", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "seed='abc'" in err
+
+
+def test_an_unknown_argument_is_bad_input_but_a_type_error_inside_the_constructor_is_a_bug(monkeypatch):
+    from iitbench.models import MODELS
+
+    class Broken(RandomAdapter):
+        name = "broken"
+
+        def __init__(self, seed: int = 0):
+            super().__init__(seed)
+            len(5)  # a bug in the adapter: must surface as itself, not as "bad --model-args"
+
+    monkeypatch.setitem(MODELS._targets, "broken", Broken)
+    with pytest.raises(ModelError, match="bad --model-args for Broken: .*unexpected keyword argument 'colour'"):
+        load_model("broken", {"colour": "red"})
+    with pytest.raises(TypeError, match="has no len"):
+        load_model("broken", {"seed": 1})
