@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from iitbench.study.tables import N_BOOT, SEED, ModelRow, context_effect, correlations, fmt
+from iitbench.study.tables import N_BOOT, SEED, ModelRow, context_effect, correlations, distinct, fmt
 
 REPRODUCED, NOT, MIXED, UNTESTED = "reproduced", "not reproduced", "mixed", "not testable here"
 INCONCLUSIVE = "inconclusive"  # the statistic's CI includes 0: neither supports nor contradicts the claim
@@ -189,7 +189,8 @@ def f1(rows: Sequence[ModelRow]) -> Claim:
     from iitbench.laws.curves import correlation
 
     text = "(zoo finding) The LLM's learning rate decides forgetting."
-    pairs = [(math.log10(r.info["lr_llm"]), r.delta) for r in rows if r.info.get("lr_llm") and r.delta is not None]
+    pairs = [(math.log10(r.info["lr_llm"]), r.delta) for r in distinct(rows)
+             if r.info.get("lr_llm") and r.delta is not None]
     if len(pairs) < 3:
         return Claim("F1", text, "–", "fewer than 3 models with a trained LLM", UNTESTED)
     r = correlation([p[0] for p in pairs], [p[1] for p in pairs], N_BOOT, SEED)

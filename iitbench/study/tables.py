@@ -120,11 +120,25 @@ def laws_table(rows: Sequence[ModelRow], variants: Sequence[str]) -> tuple[list[
     return head, body
 
 
+def distinct(rows: Sequence[ModelRow]) -> list[ModelRow]:
+    """One row per trained model: rows whose zoo card has the same recipe hash (one model under two names, as
+    wings-tiny and sweep-wings-split once were) count once, under the first name."""
+    seen: set[str] = set()
+    out = []
+    for r in rows:
+        key = r.info.get("recipe_hash")
+        if key is None or key not in seen:
+            out.append(r)
+        if key is not None:
+            seen.add(key)
+    return out
+
+
 def correlations(rows: Sequence[ModelRow], variant: str) -> dict[str, Any]:
-    """r(shift, delta) over the models with both, and the partial r controlling for log10(LLM LR)."""
+    """r(shift, delta) over the distinct models with both, and the partial r controlling for log10(LLM LR)."""
     from iitbench.laws.curves import correlation, partial_correlation
 
-    pairs = [(r.shift(variant), r.delta, r.info.get("lr_llm")) for r in rows]
+    pairs = [(r.shift(variant), r.delta, r.info.get("lr_llm")) for r in distinct(rows)]
     pairs = [p for p in pairs if p[0] is not None and p[1] is not None]
     out: dict[str, Any] = {"variant": variant, "n": len(pairs), "r": None, "partial": None, "n_partial": 0}
     if len(pairs) >= 3:
@@ -167,5 +181,5 @@ def to_csv(head: list[str], body: list[list[str]]) -> str:
     return buf.getvalue()
 
 
-__all__ = ["ModelRow", "collect", "context_effect", "corr_table", "correlations", "laws_table", "markdown",
+__all__ = ["ModelRow", "collect", "context_effect", "corr_table", "correlations", "distinct", "laws_table", "markdown",
            "models_table", "to_csv"]

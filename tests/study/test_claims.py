@@ -46,3 +46,18 @@ def test_c4_is_inconclusive_when_the_paired_ci_includes_zero():
     better = ModelRow("w", {"group": "headline", "variant": "wings", "seed": 0}, scored=iit({"T": "1111", "V": "1111"}))
     assert c4([naive, same]).verdict == INCONCLUSIVE
     assert c4([naive, better]).verdict == REPRODUCED
+
+
+def test_one_model_under_two_names_counts_once_in_correlations():
+    from iitbench.study.tables import correlations, distinct
+
+    def laws(shift):
+        return {"v": {"shift": {"value": shift, "lo": shift, "hi": shift}}}
+
+    rows = [ModelRow(f"m{i}", {"recipe_hash": f"h{i}"}, forgetting=_row("x", d, d, d).forgetting, laws=laws(s))
+            for i, (s, d) in enumerate([(1.0, -0.1), (1.2, -0.2), (1.4, -0.25), (1.6, -0.4)])]
+    twin = ModelRow("alias", {"recipe_hash": "h0"}, forgetting=rows[0].forgetting, laws=laws(1.0))
+    assert [r.name for r in distinct(rows + [twin])] == ["m0", "m1", "m2", "m3"]
+    assert correlations(rows + [twin], "v")["n"] == 4
+    assert correlations(rows + [ModelRow("other", {"recipe_hash": "h9"}, forgetting=twin.forgetting,
+                                         laws=laws(1.0))], "v")["n"] == 5
