@@ -35,11 +35,33 @@ def _group(rows: Sequence[ModelRow], group: str, variant: str | None = None) -> 
     return [r for r in rows if r.info.get("group") == group and (variant is None or r.info.get("variant") == variant)]
 
 
-def _score(rows: Sequence[ModelRow]) -> float | None:
-    """Mean over rows of (text accuracy + multimodal accuracy) / 2: what an LR scheme or learner set should keep."""
-    vals = [(r.forgetting["comparison"]["overall"]["acc_a"] + r.info["mm_acc"]) / 2 for r in rows
-            if r.forgetting and r.info.get("mm_acc") is not None]
-    return sum(vals) / len(vals) if vals else None
+def _score(rows: Sequence[ModelRow]) -> tuple[float, float] | None:
+    """Mean over rows of (text accuracy + multimodal accuracy) / 2, what an LR scheme or learner set should keep, with
+    the binomial variance of that mean (text: the forgetting run's n items, mm: the zoo card's n)."""
+    vals = []
+    for r in rows:
+        text = (r.forgetting or {}).get("comparison", {}).get("overall", {})
+        mm, mm_n = r.info.get("mm_acc"), r.info.get("mm_n")
+        if text.get("acc_a") is None or mm is None or not mm_n or not text.get("n"):
+            continue
+        var = (text["acc_a"] * (1 - text["acc_a"]) / text["n"] + mm * (1 - mm) / mm_n) / 4
+        vals.append(((text["acc_a"] + mm) / 2, var))
+    if not vals:
+        return None
+    return sum(v[0] for v in vals) / len(vals), sum(v[1] for v in vals) / len(vals) ** 2
+
+
+def _versus(best: str, scores: dict[str, tuple[float, float]]) -> tuple[list[str], list[str]]:
+    """`best` − each other option with a 95% CI (normal approximation, unpaired: conservative, as the models answer
+    the same items); returns the CI signs and their descriptions."""
+    signs, parts = [], []
+    for other in sorted(k for k in scores if k != best):
+        diff = scores[best][0] - scores[other][0]
+        half = 1.96 * math.sqrt(scores[best][1] + scores[other][1])
+        signs.append(_sign(diff - half, diff + half))
+        parts.append(f"{best} − {other} {fmt(diff, signed=True)} [{fmt(diff - half, signed=True)}, "
+                     f"{fmt(diff + half, signed=True)}]")
+    return signs, parts
 
 
 def _deltas(rows: Sequence[ModelRow]) -> str:
@@ -148,41 +170,46 @@ def c4(rows: Sequence[ModelRow]) -> Claim:
                  "" if verdict == REPRODUCED else f"largest gain on {best}")
 
 
-def _best_of(rows: Sequence[ModelRow], group: str, options: dict[str, list[ModelRow]]) -> tuple[str | None, str]:
-    scores = {k: _score(v) for k, v in options.items() if v}
-    scores = {k: s for k, s in scores.items() if s is not None}
-    if not scores:
-        return None, ""
-    return max(scores, key=lambda k: scores[k]), ", ".join(f"{k} {fmt(s)}" for k, s in sorted(scores.items()))
+def _scores(options: dict[str, list[ModelRow]]) -> dict[str, tuple[float, float]]:
+    found = {k: _score(v) for k, v in options.items() if v}
+    return {k: v for k, v in found.items() if v is not None}
 
 
 def c5(rows: Sequence[ModelRow]) -> Claim:
     text = "The split learning-rate scheme (high projector, low LLM) is the best of the three schemes."
-    wins, parts = [], []
+    signs, parts, detail = [], [], []
     for method, headline_scheme in (("naive", "uniform-high"), ("wings", "split")):
         options = {s: _group(rows, "lr-scheme", f"{method}/{s}") for s in ("uniform-high", "uniform-low", "split")}
         options[headline_scheme] = options[headline_scheme] + _group(rows, "headline", method)
-        if sum(bool(v) and _score(v) is not None for v in options.values()) < 2:
+        scores = _scores(options)
+        if "split" not in scores or len(scores) < 2:
             continue  # one scheme alone is no comparison (e.g. only the headline model of this method)
-        best, detail = _best_of(rows, "lr-scheme", options)
-        if best is not None:
-            wins.append(best == "split")
-            parts.append(f"{method}: {detail} (best {best})")
-    if not wins:
-        return Claim("C5", text, "–", "no method with models of two LR schemes or more", UNTESTED)
-    verdict = REPRODUCED if all(wins) else NOT if not any(wins) else MIXED
-    return Claim("C5", text, "(text acc + mm acc) / 2 per scheme, mean over seeds", "; ".join(parts), verdict)
+        found, described = _versus("split", scores)
+        signs += found
+        parts.append(f"{method}: " + ", ".join(described))
+        detail.append(f"{method}: " + ", ".join(f"{k} {fmt(v[0])} ({len(options[k])} seeds)"
+                                                 for k, v in sorted(scores.items())))
+    if not signs:
+        return Claim("C5", text, "–", "no method with the split scheme and another", UNTESTED)
+    verdict = _verdict(signs, expected="pos")
+    return Claim("C5", text, "(text acc + mm acc) / 2, split − other scheme, mean over seeds: " + "; ".join(parts),
+                 "; ".join(detail), verdict,
+                 "" if verdict == REPRODUCED else "split is not ahead of every scheme with a CI excluding 0")
 
 
 def c6(rows: Sequence[ModelRow]) -> Claim:
     text = "Both learners together beat either learner alone (and no learners)."
     options = {v: _group(rows, "learners", v) for v in ("visual", "textual", "none")}
     options["both"] = [r for r in _group(rows, "headline", "wings") if r.info.get("seed") in (0, None)]
-    best, detail = _best_of(rows, "learners", options)
-    if best is None or not all(options.values()):
+    scores = _scores(options)
+    if "both" not in scores or len(scores) < 4:
         return Claim("C6", text, "–", "learner variants missing", UNTESTED)
-    verdict = REPRODUCED if best == "both" else NOT
-    return Claim("C6", text, "(text acc + mm acc) / 2 per learner set", detail, verdict)
+    signs, parts = _versus("both", scores)
+    verdict = _verdict(signs, expected="pos")
+    return Claim("C6", text, "(text acc + mm acc) / 2, both − other learner set: " + "; ".join(parts),
+                 ", ".join(f"{k} {fmt(v[0])}" for k, v in sorted(scores.items())) + " (seed 0 each)", verdict,
+                 "" if verdict == REPRODUCED else "both learners are not ahead of every other set with a CI "
+                 "excluding 0")
 
 
 def f1(rows: Sequence[ModelRow]) -> Claim:

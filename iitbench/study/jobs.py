@@ -47,6 +47,7 @@ def describe_model(entry: ModelEntry) -> dict[str, Any]:
         info.setdefault("trained", sorted({k for s in stages for k in s.get("trainable_parameters", {})}))
         mm = (card.get("eval") or {}).get("mm") or {}
         info.setdefault("mm_acc", mm.get("mean"))  # the zoo's multimodal suite, scored when the model was built
+        info.setdefault("mm_n", mm.get("n"))
     return info
 
 

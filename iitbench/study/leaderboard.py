@@ -71,7 +71,7 @@ def write_leaderboard(study_dir: str | Path, out: str | Path, command: str) -> l
     intro = (f"{len(rows)} models from `{Path(study_dir).as_posix()}`; roles from each model's `meta` "
              "(group, variant). Verdicts: reproduced (the statistic's CI excludes 0 in the claim's direction, for every "
              "seed or analysis choice), not reproduced (it goes the other way), inconclusive (the CI includes 0), "
-             "mixed (seeds or analysis choices disagree), not testable here.")
+             "mixed (seeds, analysis choices or compared options disagree), not testable here.")
     written.append(_write(out / "REPRODUCTION.md", reproduction_markdown(claims(rows, variants), command, intro)))
     plot = _plot(rows, variants[0], out / "shift_vs_forgetting.png") if variants else None
     return written + ([plot] if plot else [])

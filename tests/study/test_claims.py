@@ -61,3 +61,32 @@ def test_one_model_under_two_names_counts_once_in_correlations():
     assert correlations(rows + [twin], "v")["n"] == 4
     assert correlations(rows + [ModelRow("other", {"recipe_hash": "h9"}, forgetting=twin.forgetting,
                                          laws=laws(1.0))], "v")["n"] == 5
+
+
+def _scored(name, text, mm, n=400, **info):
+    forgetting = {"comparison": {"overall": {"delta": 0.0, "delta_ci95": [0, 0], "acc_a": text, "n": n}}}
+    return ModelRow(name=name, info={"mm_acc": mm, "mm_n": n, **info}, forgetting=forgetting)
+
+
+def test_c5_c6_verdicts_follow_the_ci_of_each_comparison():
+    from iitbench.study.claims import c5, c6
+
+    def schemes(split, low, high):
+        return [_scored("s", *split, group="lr-scheme", variant="naive/split"),
+                _scored("l", *low, group="lr-scheme", variant="naive/uniform-low"),
+                _scored("h", *high, group="headline", variant="naive")]
+
+    assert c5(schemes((0.6, 0.6), (0.4, 0.4), (0.3, 0.3))).verdict == REPRODUCED
+    assert c5(schemes((0.6, 0.6), (0.59, 0.6), (0.3, 0.3))).verdict == MIXED  # ahead of one scheme only
+    assert c5(schemes((0.3, 0.3), (0.6, 0.6), (0.6, 0.6))).verdict == NOT
+    assert c5(schemes((0.5, 0.5), (0.5, 0.51), (0.49, 0.5))).verdict == INCONCLUSIVE
+    assert c5([_scored("h", 0.5, 0.5, group="headline", variant="naive")]).verdict == UNTESTED
+
+    def learners(both, others):
+        rows = [_scored("w", *both, group="headline", variant="wings", seed=0)]
+        return rows + [_scored(v, *others, group="learners", variant=v) for v in ("visual", "textual", "none")]
+
+    assert c6(learners((0.7, 0.7), (0.4, 0.4))).verdict == REPRODUCED
+    assert c6(learners((0.5, 0.5), (0.5, 0.49))).verdict == INCONCLUSIVE
+    assert c6(learners((0.3, 0.3), (0.6, 0.6))).verdict == NOT
+    assert c6(learners((0.5, 0.5), (0.5, 0.5))[:2]).verdict == UNTESTED
