@@ -36,8 +36,9 @@ def _group(rows: Sequence[ModelRow], group: str, variant: str | None = None) -> 
 
 
 def _score(rows: Sequence[ModelRow]) -> tuple[float, float] | None:
-    """Mean over rows of (text accuracy + multimodal accuracy) / 2, what an LR scheme or learner set should keep, with
-    the binomial variance of that mean (text: the forgetting run's n items, mm: the zoo card's n)."""
+    """Mean over rows (seeds) of (text accuracy + multimodal accuracy) / 2, what an LR scheme or learner set should
+    keep, and the variance of that mean: item sampling (binomial; text: the forgetting run's n items, mm: the zoo
+    card's n) plus, with two seeds or more, the seed-to-seed variance of the score over the number of seeds."""
     vals = []
     for r in rows:
         text = (r.forgetting or {}).get("comparison", {}).get("overall", {})
@@ -48,12 +49,15 @@ def _score(rows: Sequence[ModelRow]) -> tuple[float, float] | None:
         vals.append(((text["acc_a"] + mm) / 2, var))
     if not vals:
         return None
-    return sum(v[0] for v in vals) / len(vals), sum(v[1] for v in vals) / len(vals) ** 2
+    k = len(vals)
+    mean = sum(v[0] for v in vals) / k
+    seeds = sum((v[0] - mean) ** 2 for v in vals) / (k - 1) / k if k > 1 else 0.0
+    return mean, sum(v[1] for v in vals) / k ** 2 + seeds
 
 
 def _versus(best: str, scores: dict[str, tuple[float, float]]) -> tuple[list[str], list[str]]:
-    """`best` − each other option with a 95% CI (normal approximation, unpaired: conservative, as the models answer
-    the same items); returns the CI signs and their descriptions."""
+    """`best` − each other option with a 95% CI (normal approximation; unpaired, which is conservative for the item
+    part as the models answer the same items); returns the CI signs and their descriptions."""
     signs, parts = [], []
     for other in sorted(k for k in scores if k != best):
         diff = scores[best][0] - scores[other][0]

@@ -90,3 +90,12 @@ def test_c5_c6_verdicts_follow_the_ci_of_each_comparison():
     assert c6(learners((0.5, 0.5), (0.5, 0.49))).verdict == INCONCLUSIVE
     assert c6(learners((0.3, 0.3), (0.6, 0.6))).verdict == NOT
     assert c6(learners((0.5, 0.5), (0.5, 0.5))[:2]).verdict == UNTESTED
+
+
+def test_c5_ci_widens_with_the_spread_between_seeds():
+    from iitbench.study.claims import _score
+
+    steady = [_scored(f"s{i}", 0.6, 0.6) for i in range(3)]
+    noisy = [_scored(f"n{i}", t, t) for i, t in enumerate((0.4, 0.6, 0.8))]
+    assert _score(steady)[0] == pytest.approx(_score(noisy)[0])
+    assert _score(noisy)[1] > 10 * _score(steady)[1]
