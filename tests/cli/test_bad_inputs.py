@@ -1,31 +1,21 @@
-"""The catalogue of bad inputs: each exits 2 with ONE line on stderr, no traceback, and nothing half-written.
-
-Every case builds its own broken input under tmp_path and calls a command in-process (`iitbench`, `wings-convert`,
-`wings-train`); an exception escaping the command fails the test as a traceback would. `gone` lists what the refused
-command must not have written.
+"""The catalogue of bad inputs to the iitbench CLI: each exits 2 with ONE line on stderr, no traceback, and nothing
+half-written (the contract and its check: tests/cli/bad_inputs.py; the wings_ref tools have their own catalogue in
+tests/wings_ref/test_wings_tools_bad_inputs.py).
 """
 
 from __future__ import annotations
 
 import json
-import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from iitbench.cli.main import main as iitbench
+from tests.cli.bad_inputs import catalogue, check_refused
 from tests.runner.dataset_factory import make_dataset
-from wings_ref.convert import main as wings_convert
-from wings_ref.train.cli import main as wings_train
 
-CASES: dict[str, Callable[[Path], tuple[Callable[[], int], list[Path]]]] = {}
-
-
-def case(fn):
-    CASES[fn.__name__.removeprefix("case_")] = fn
-    return fn
+CASES, case = catalogue()
 
 
 def run_random(data: Path, out: Path, *extra: str) -> Callable[[], int]:
@@ -265,143 +255,7 @@ def case_report_of_results_whose_metrics_is_a_list(tmp):
     return lambda: iitbench(["report", str(tmp / "run"), "--out", str(tmp / "r.md")]), [tmp / "r.md"]
 
 
-# ------------------------------------------------------------------------------------------------ wings-convert
-def official_checkpoint(tmp: Path) -> Path:
-    from tests.wings_ref.official_layout import build_direct_model, official_state, write_checkpoint
-
-    return write_checkpoint(tmp / "official", official_state(build_direct_model()))
-
-
-def convert(src: Path, out: Path, *extra: str) -> Callable[[], int]:
-    return lambda: wings_convert([str(src), str(out), *extra])
-
-
-@case
-def case_convert_truncated_shard(tmp):
-    src = official_checkpoint(tmp)
-    shard = next(iter(sorted(src.glob("*.safetensors"))))
-    shard.write_bytes(shard.read_bytes()[:-64])
-    return convert(src, tmp / "out"), [tmp / "out"]
-
-
-@case
-def case_convert_empty_shard(tmp):
-    src = official_checkpoint(tmp)
-    next(iter(sorted(src.glob("*.safetensors")))).write_bytes(b"")
-    return convert(src, tmp / "out"), [tmp / "out"]
-
-
-@case
-def case_convert_malformed_config_json(tmp):
-    src = official_checkpoint(tmp)
-    (src / "config.json").write_text("{not json")
-    return convert(src, tmp / "out"), [tmp / "out"]
-
-
-@case
-def case_convert_config_json_not_an_object(tmp):
-    src = official_checkpoint(tmp)
-    (src / "config.json").write_text("[1, 2]")
-    return convert(src, tmp / "out"), [tmp / "out"]
-
-
-def _pickle_only(tmp: Path, payload: bytes) -> Path:
-    src = official_checkpoint(tmp)
-    for f in [*src.glob("*.safetensors"), *src.glob("*.index.json")]:
-        f.unlink()
-    (src / "pytorch_model.bin").write_bytes(payload)
-    return src
-
-
-@case
-def case_convert_allow_pickle_with_an_empty_bin(tmp):
-    return convert(_pickle_only(tmp, b""), tmp / "out", "--allow-pickle"), [tmp / "out"]
-
-
-@case
-def case_convert_allow_pickle_with_a_broken_bin(tmp):
-    return convert(_pickle_only(tmp, b"PK\x03\x04 not really a zip"), tmp / "out", "--allow-pickle"), [tmp / "out"]
-
-
-@case
-def case_convert_negative_vision_layers_kept(tmp):
-    return convert(official_checkpoint(tmp), tmp / "out", "--vision-layers-kept", "-1"), [tmp / "out"]
-
-
-@case
-def case_convert_output_under_a_file(tmp):
-    (tmp / "file").write_text("keep me")
-    return convert(official_checkpoint(tmp), tmp / "file" / "out"), []
-
-
-# -------------------------------------------------------------------------------------------------- wings-train
-def train(tmp: Path, *overrides: str, **config) -> tuple[Callable[[], int], list[Path]]:
-    from tests.wings_ref.train.train_tiny import base_config
-
-    cfg = base_config(tmp, **config)
-    path = tmp / "train.json"
-    path.write_text(json.dumps(cfg))
-    argv = [str(path)] + [x for o in overrides for x in ("-o", o)]
-    return lambda: wings_train(argv), [Path(cfg["output_dir"])]
-
-
-@case
-def case_train_epochs_not_a_number(tmp):
-    return train(tmp, "num_train_epochs=abc")
-
-
-@case
-def case_train_batch_size_zero(tmp):
-    return train(tmp, "per_device_train_batch_size=0")
-
-
-@case
-def case_train_missing_model_path(tmp):
-    return train(tmp, f"model_path={tmp / 'nowhere'}")
-
-
-@case
-def case_train_model_dir_without_tokenizer(tmp):
-    from tests.wings_ref.train.train_tiny import model_dir
-
-    bare = tmp / "bare"
-    shutil.copytree(model_dir(True), bare)
-    for f in bare.glob("*token*"):
-        f.unlink()
-    return train(tmp, f"model_path={bare}")
-
-
-@case
-def case_train_output_under_a_file(tmp):
-    (tmp / "file").write_text("keep me")
-    return train(tmp, f"output_dir={tmp / 'file' / 'out'}")
-
-
 # ------------------------------------------------------------------------------------------------------ the test
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(name, tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("IITBENCH_CACHE", str(tmp_path / "cache"))
-    invoke, gone = CASES[name](tmp_path)
-    capsys.readouterr()
-    try:
-        code = invoke()
-    except SystemExit as exit_:  # argparse usage errors leave through SystemExit
-        code = exit_.code
-    err = capsys.readouterr().err.strip()
-    assert code == 2, err
-    assert err and "\n" not in err and "Traceback" not in err, err
-    assert [p for p in gone if p.exists()] == []
-
-
-def test_forgetting_markdown_escapes_names_and_tasks():
-    from iitbench.report.forgetting import forgetting_markdown
-
-    comparison = {"n": 1, "acc_a": 1.0, "acc_b": 0.0, "delta": 1.0, "delta_ci95": [1.0, 1.0], "only_a_correct": 1,
-                  "only_b_correct": 0, "mcnemar_p": 1.0, "agreement": 0.0}
-    summary = {"models": {"mllm": {"name": "<script>alert(1)</script>"}, "base": {"name": "b"}},
-               "comparison": {"per_task": {'<img src=x onerror="alert(1)">': comparison}, "overall": comparison},
-               "template": {"mllm_chat_template_hash": None, "base_chat_template_hash": None, "prompt_hash": "0" * 12,
-                            "chat_templates_match": True}}
-    md = forgetting_markdown(summary)
-    assert "\\<script" in md and "\\<img" in md  # escaped: Markdown shows the text, renders no tag
-    assert not re.search(r"(?<!\\)<", md)
+    check_refused(CASES[name], tmp_path, capsys, monkeypatch)
