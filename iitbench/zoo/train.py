@@ -151,29 +151,28 @@ def selected(only: Sequence[str] | None, sweep: bool, family: str | None = None,
         if family not in FAMILIES or sweep:
             raise UserError(f"--family {family}: use one of {', '.join(FAMILIES)}, without --sweep")
         members = list(FAMILIES[family]()) + [n for n in extra if n not in RECIPES]
-        unknown = [w for w in (only or ()) if w not in members]
-        if unknown:
-            raise UserError(f"--family {family} --only {', '.join(unknown)}: not in the family; its names are in "
-                            "iitbench/zoo/deep.py")
-        return [n for n in members if n in set(only or members)]
+        return _pick(members, only, lambda bad: f"--family {family} --only {bad}: not in the family; its names are in "
+                     "iitbench/zoo/deep.py")
     variants = list(sweep_recipes())
     if sweep:
-        unknown = [w for w in (only or ()) if w not in variants]
-        if unknown:
-            raise UserError(f"--sweep --only {', '.join(unknown)}: unknown sweep variant; the valid names are the "
-                            "sweep-* rows of `iitbench zoo list`")
-        wanted = set(only or variants)
-        return [n for n in variants if n in wanted]
+        return _pick(variants, only, lambda bad: f"--sweep --only {bad}: unknown sweep variant; the valid names are "
+                     "the sweep-* rows of `iitbench zoo list`")
     swept = [w for w in (only or ()) if w in variants]
     if swept:  # ablations never land in the shipped weights by accident
         raise UserError(f"--only {', '.join(swept)}: a sweep variant; build it with --sweep --only {swept[0]} "
                         "--out DIR")
-    unknown = [w for w in (only or ()) if w not in STAGES]
+    return _pick(list(STAGES), only, lambda bad: f"--only {bad}: unknown zoo model; choose from {', '.join(STAGES)} "
+                 "(or a sweep variant with --sweep, see `iitbench zoo list`)")
+
+
+def _pick(pool: list[str], only: Sequence[str] | None, refusal: Callable[[str], str]) -> list[str]:
+    """The names of `pool` in `only` (default: all), in pool order; names outside it are refused with
+    `refusal(their comma-joined list)`."""
+    unknown = [w for w in (only or ()) if w not in pool]
     if unknown:
-        raise UserError(f"--only {', '.join(unknown)}: unknown zoo model; choose from {', '.join(STAGES)} "
-                        "(or a sweep variant with --sweep, see `iitbench zoo list`)")
-    wanted = set(only or STAGES)
-    return [n for n in STAGES if n in wanted]
+        raise UserError(refusal(", ".join(unknown)))
+    wanted = set(only or pool)
+    return [n for n in pool if n in wanted]
 
 
 def train_zoo(out_dir: Path, only: Sequence[str] | None = None, seed: int = 0,
