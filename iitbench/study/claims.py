@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from iitbench.study.tables import N_BOOT, SEED, ModelRow, context_effect, correlations, distinct, fmt
+from iitbench.study.tables import N_BOOT, SEED, ModelRow, context_effect, distinct, fmt
 
 REPRODUCED, NOT, MIXED, UNTESTED = "reproduced", "not reproduced", "mixed", "not testable here"
 INCONCLUSIVE = "inconclusive"  # the statistic's CI includes 0: neither supports nor contradicts the claim
@@ -131,10 +131,10 @@ def c2(rows: Sequence[ModelRow]) -> Claim:
                  _deltas(wings) + f" (lowest CI bound {fmt(min(los), signed=True)})", verdict, why)
 
 
-def c3(rows: Sequence[ModelRow], variants: Sequence[str]) -> Claim:
+def c3(corrs: Sequence[dict]) -> Claim:
+    """From `tables.correlations` of each LAWS variant (computed once, for the correlations table too)."""
     text = "A larger attention shift goes with more text forgetting (negative r over models)."
-    found = [correlations(rows, v) for v in variants]
-    found = [c for c in found if c["r"]]
+    found = [c for c in corrs if c["r"]]
     if not found:
         return Claim("C3", text, "–", "fewer than 3 models with both LAWS and forgetting", UNTESTED)
     verdict = _verdict([_sign(c["r"]["lo"], c["r"]["hi"]) for c in found])
@@ -243,8 +243,9 @@ def f2(rows: Sequence[ModelRow]) -> Claim:
                  "" if verdict == REPRODUCED else "no context effect whose CI excludes 0")
 
 
-def claims(rows: Sequence[ModelRow], variants: Sequence[str]) -> list[Claim]:
-    return [c1(rows), c2(rows), c3(rows, variants), c4(rows), c5(rows), c6(rows), f1(rows), f2(rows)]
+def claims(rows: Sequence[ModelRow], corrs: Sequence[dict]) -> list[Claim]:
+    """Every claim; `corrs`: `tables.correlations(rows, variant)` for each LAWS variant, default variant first."""
+    return [c1(rows), c2(rows), c3(corrs), c4(rows), c5(rows), c6(rows), f1(rows), f2(rows)]
 
 
 def reproduction_markdown(found: Sequence[Claim], command: str, intro: str) -> str:

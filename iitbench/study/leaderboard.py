@@ -54,6 +54,7 @@ def write_leaderboard(study_dir: str | Path, out: str | Path, command: str) -> l
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     variants = _variants(rows)
+    corrs = [correlations(rows, v) for v in variants]
     written = []
     for stem, title, (head, body), note in (
             ("models", "Models: text forgetting, IIT and multimodal accuracy", models_table(rows),
@@ -62,8 +63,7 @@ def write_leaderboard(study_dir: str | Path, out: str | Path, command: str) -> l
             ("laws", "MLLM-LAWS attention shift per analysis choice", laws_table(rows, variants),
              "Variant = segments-sinks-heads: content text or all text; sinks included or excluded; heads summed or "
              "averaged (a constant factor, so the shift cannot change; likewise per-query normalisation)."),
-            ("correlations", "Shift vs text forgetting across models", corr_table([correlations(rows, v)
-                                                                               for v in variants]),
+            ("correlations", "Shift vs text forgetting across models", corr_table(corrs),
              "Bootstrap 95% CIs over models. Partial r: shift and text Δ each regressed on log10 of the LLM's "
              "learning rate first (models with a frozen LLM left out).")):
         written.append(_write(out / f"{stem}.md", markdown(title, command, head, body, note)))
@@ -72,7 +72,7 @@ def write_leaderboard(study_dir: str | Path, out: str | Path, command: str) -> l
              "(group, variant). Verdicts: reproduced (the statistic's CI excludes 0 in the claim's direction, for every "
              "seed or analysis choice), not reproduced (it goes the other way), inconclusive (the CI includes 0), "
              "mixed (seeds, analysis choices or compared options disagree), not testable here.")
-    written.append(_write(out / "REPRODUCTION.md", reproduction_markdown(claims(rows, variants), command, intro)))
+    written.append(_write(out / "REPRODUCTION.md", reproduction_markdown(claims(rows, corrs), command, intro)))
     plot = _plot(rows, variants[0], out / "shift_vs_forgetting.png") if variants else None
     return written + ([plot] if plot else [])
 
