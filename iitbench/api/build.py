@@ -35,9 +35,9 @@ def build(source: str = "synth", out: str | Path = "iit-data", *, sources: str |
         build_benchmark(benchmark, out, data_dir=None if source in ("hf", "synth") else source, split=split,
                         circular=circular, synthetic=source == "synth", per_family=min(per_config, 100))
         return load_dataset_dir(Path(out))
-    from iitbench.build.grammar import parse_configs
-    from iitbench.build.inputs import load_inputs
-    from iitbench.build.pipeline import build_dataset
+    from iitbench.datasets.grammar import parse_configs
+    from iitbench.datasets.inputs import load_inputs
+    from iitbench.datasets.pipeline import build_dataset
 
     configs = parse_configs(configs if configs is None or isinstance(configs, str) else ",".join(configs))
     if not isinstance(per_config, int) or per_config < 1:

@@ -49,7 +49,7 @@ def parse_suites(values: str | Sequence[str] | None) -> list[str]:
 def resolve_suite(suite: str | Path, seed: int = 0) -> tuple[Path, str]:
     """(dataset directory, short name) of one suite; named suites are built on first use."""
     if isinstance(suite, str) and suite in NAMED_SUITES:
-        from iitbench.build.suites import ensure_suite
+        from iitbench.datasets.suites import ensure_suite
 
         return Path(ensure_suite(suite, seed)), suite
     if isinstance(suite, str) and suite in BENCHMARKS:

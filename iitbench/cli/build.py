@@ -17,8 +17,8 @@ class BuildCommand(Command):
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         from iitbench.api.build import DEFAULT_PER_CONFIG
-        from iitbench.build.group import GROUPINGS
-        from iitbench.build.inputs import HF_SOURCES
+        from iitbench.datasets.group import GROUPINGS
+        from iitbench.datasets.inputs import HF_SOURCES
 
         parser.add_argument("--source", default="synth", metavar="synth|hf|DIR",
                             help="synth (offline, default), hf (the 8 real sources from the Hub) or a directory with "

@@ -18,8 +18,8 @@ import sys
 from pathlib import Path
 
 from iitbench import __version__
-from iitbench.build.assemble import collect_images, to_turn
-from iitbench.build.write import is_dataset_dir, write_build
+from iitbench.datasets.assemble import collect_images, to_turn
+from iitbench.datasets.write import is_dataset_dir, write_build
 from iitbench.data.types import Item, Question
 from iitbench.errors import UserError
 from iitbench.mmsuite import BENCHMARKS, PAPER_MM
@@ -108,7 +108,7 @@ def build_benchmark(name: str, out: str | Path, *, data_dir: str | Path | None =
 
 def ensure_benchmark(name: str) -> Path:
     """The cached suite directory of `--suite NAME`: local copy, else Hub, else the synthetic twin (said once)."""
-    from iitbench.build.suites import cache_root
+    from iitbench.datasets.suites import cache_root
 
     local = Path(os.environ["IITBENCH_DATA"]) / name if os.environ.get("IITBENCH_DATA") else None
     if local is not None and local.exists():

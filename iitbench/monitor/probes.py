@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from iitbench.build.assemble import collect_images, to_turn
+from iitbench.datasets.assemble import collect_images, to_turn
 from iitbench.data.types import Item, Question
 from iitbench.models.protocol import stable_hash
 from iitbench.monitor.config import MonitorConfig

@@ -199,7 +199,7 @@ def train_zoo(out_dir: Path, only: Sequence[str] | None = None, seed: int = 0,
                         "outside iitbench/zoo/weights)")
     recipes = {**RECIPES, **sweep_recipes(), **(FAMILIES[family]() if family else {}), **(recipes or {})}
     if work_dir is None:
-        from iitbench.build.suites import cache_root
+        from iitbench.datasets.suites import cache_root
 
         work_dir = cache_root() / "zoo-work"
     built: dict[str, Path] = {}

@@ -75,8 +75,8 @@ def test_device_is_passed_only_to_adapters_that_take_it():
 
 
 def test_default_iit_suite_end_to_end(tmp_path, monkeypatch):
-    if importlib.util.find_spec("iitbench.build.suites") is None:
-        pytest.skip("iitbench.build.suites (ensure_suite) is written by another part and not importable yet")
+    if importlib.util.find_spec("iitbench.datasets.suites") is None:
+        pytest.skip("iitbench.datasets.suites (ensure_suite) is written by another part and not importable yet")
     monkeypatch.chdir(tmp_path)
     assert main(["run", "--model", "random", "--limit", "2", "--no-progress"]) == 0
     res = json.loads((tmp_path / "iitbench-runs" / "random" / "iit-teacher-forced" / "results.json").read_text())

@@ -1,4 +1,4 @@
-"""Build small IIT-shaped datasets for tests (no dependency on iitbench.build)."""
+"""Build small IIT-shaped datasets for tests (no dependency on iitbench.datasets)."""
 
 from __future__ import annotations
 

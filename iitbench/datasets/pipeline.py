@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from iitbench import __version__
-from iitbench.build.assemble import assemble, collect_images, used_questions
-from iitbench.build.embed import embedder_id
-from iitbench.build.inputs import SourceSet
-from iitbench.build.write import check_out_dir, write_build
+from iitbench.datasets.assemble import assemble, collect_images, used_questions
+from iitbench.datasets.embed import embedder_id
+from iitbench.datasets.inputs import SourceSet
+from iitbench.datasets.write import check_out_dir, write_build
 from iitbench.data.types import DatasetCard, Item
 
 
@@ -19,7 +19,7 @@ def build_settings(inputs: SourceSet, configs: Sequence[str], per_config: int, s
     """What the card records about how the items were made (no timestamps or paths: the card is deterministic)."""
     multi_turn = any(len(c) > 1 for c in configs)
     return {
-        "builder": "iitbench.build",
+        "builder": "iitbench.datasets",
         "iitbench_version": __version__,
         "source": inputs.kind,
         "source_versions": dict(sorted(inputs.versions.items())),

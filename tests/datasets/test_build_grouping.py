@@ -3,10 +3,10 @@ import random
 import numpy as np
 import pytest
 
-from iitbench.build.assemble import assemble
-from iitbench.build.group import EmbeddingGrouper, Pools
+from iitbench.datasets.assemble import assemble
+from iitbench.datasets.group import EmbeddingGrouper, Pools
 from iitbench.errors import UserError
-from tests.build.build_fixtures import ASTRONOMY, COOKING, text_q
+from tests.datasets.build_fixtures import ASTRONOMY, COOKING, text_q
 
 
 def topic_pool():
@@ -56,7 +56,7 @@ def test_rounded_similarity_ties_break_by_question_key():
 
 
 def test_missing_embedder_is_a_user_error(tmp_path):
-    from iitbench.build.embed import embed_texts
+    from iitbench.datasets.embed import embed_texts
 
     with pytest.raises(UserError, match="--embedder"):
         embed_texts(["hello"], str(tmp_path / "no-such-model"))

@@ -3,10 +3,10 @@ import os
 
 import pytest
 
-from iitbench.build.pipeline import build_dataset
+from iitbench.datasets.pipeline import build_dataset
 from iitbench.data.manifest import load_dataset_dir
 from iitbench.errors import UserError
-from tests.build.build_fixtures import make_pool, make_set
+from tests.datasets.build_fixtures import make_pool, make_set
 
 
 def build(out, pool, **kw):

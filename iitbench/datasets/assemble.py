@@ -13,7 +13,7 @@ import random
 from collections import Counter
 from collections.abc import Sequence
 
-from iitbench.build.group import (
+from iitbench.datasets.group import (
     GROUPINGS,
     EmbeddingGrouper,
     Grouper,
@@ -23,7 +23,7 @@ from iitbench.build.group import (
     question_key,
     question_text,
 )
-from iitbench.build.write import blob_path
+from iitbench.datasets.write import blob_path
 from iitbench.data.types import ImageBlob, ImagePart, Item, Part, Question, TextPart, Turn
 from iitbench.errors import UserError
 
@@ -69,7 +69,7 @@ def make_grouper(questions: Sequence[Question], pools: Pools, configs: Sequence[
         raise UserError(f"--grouping {grouping!r}: unknown; use one of {', '.join(GROUPINGS)}")
     if grouping == "random" or all(len(c) == 1 for c in configs):
         return RandomGrouper(pools)  # single-turn configs have no context to group: skip loading a model
-    from iitbench.build.embed import embed_texts
+    from iitbench.datasets.embed import embed_texts
 
     return EmbeddingGrouper(pools, embed_texts([question_text(q) for q in questions], embedder, progress))
 

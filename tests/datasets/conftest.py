@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from iitbench.data.types import Question
-from tests.build.build_fixtures import make_pool
+from tests.datasets.build_fixtures import make_pool
 
 
 @pytest.fixture
@@ -16,7 +16,7 @@ def pool() -> list[Question]:
 @pytest.fixture(scope="session")
 def embedder():
     """The bundled MiniLM, loaded once for the whole session (lru_cache keeps it for assemble too)."""
-    from iitbench.build.embed import load_embedder
+    from iitbench.datasets.embed import load_embedder
 
     return load_embedder(None)
 

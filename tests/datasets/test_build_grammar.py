@@ -1,6 +1,6 @@
 import pytest
 
-from iitbench.build.grammar import DEFAULT_CONFIGS, parse_configs
+from iitbench.datasets.grammar import DEFAULT_CONFIGS, parse_configs
 from iitbench.errors import UserError
 
 

@@ -6,8 +6,8 @@ import io
 
 from PIL import Image
 
-from iitbench.build.group import question_key
-from iitbench.build.inputs import SourceSet
+from iitbench.datasets.group import question_key
+from iitbench.datasets.inputs import SourceSet
 from iitbench.data.types import ImageBlob, Question, TextPart
 
 COOKING = ["How long should you boil pasta for it to be al dente?", "Which spice gives curry its yellow colour?",

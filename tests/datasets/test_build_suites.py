@@ -1,6 +1,6 @@
 import pytest
 
-from iitbench.build.suites import build_synth_suite, default_suite_dir, ensure_suite
+from iitbench.datasets.suites import build_synth_suite, default_suite_dir, ensure_suite
 from iitbench.data.manifest import load_dataset_dir
 from iitbench.errors import UserError
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from iitbench.build.group import question_key
+from iitbench.datasets.group import question_key
 from iitbench.data.types import Item, Question
 from iitbench.errors import UserError
 

@@ -2,9 +2,9 @@ from collections import Counter
 
 import pytest
 
-from iitbench.build.assemble import assemble
+from iitbench.datasets.assemble import assemble
 from iitbench.errors import UserError
-from tests.build.build_fixtures import make_pool
+from tests.datasets.build_fixtures import make_pool
 
 CONFIGS = ("T", "TT", "TTT", "TTV", "TV", "V", "VVT")
 

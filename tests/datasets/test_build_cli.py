@@ -3,10 +3,10 @@ import types
 
 import pytest
 
-from iitbench.build import inputs as inputs_mod
+from iitbench.datasets import inputs as inputs_mod
 from iitbench.cli.main import main
 from iitbench.data.manifest import load_dataset_dir
-from tests.build.build_fixtures import make_pool
+from tests.datasets.build_fixtures import make_pool
 
 
 def fingerprint(out) -> str:
