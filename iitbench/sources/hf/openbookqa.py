@@ -1,4 +1,4 @@
-"""OpenBookQA (`allenai/openbookqa`, config `main`; the card states no licence): `choices` is a dict of lists
+"""OpenBookQA (`allenai/openbookqa`, config `main`, Apache-2.0): `choices` is a dict of lists
 {"text": [...], "label": ["A".."D"]}; gold = `choices.label.index(answerKey.lstrip())` as in lm-eval.
 """
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from iitbench.data.types import Question, TextPart
-from iitbench.sources.hf.base import RowContext, SkipRow, SourceSpec, make_question
+from iitbench.sources.hf.base import RowContext, SkipRow, SourceSpec, cloze_meta, make_question
 
 
 def convert(row: dict[str, Any], ctx: RowContext) -> Question:
@@ -21,11 +21,12 @@ def convert(row: dict[str, Any], ctx: RowContext) -> Question:
     qid = str(row.get("id") or "")
     if not qid:
         raise SkipRow("missing id")
-    return make_question(ctx, f"openbookqa/{qid}", [TextPart(str(row.get("question_stem") or "").strip())],
-                         texts, labels.index(key))
+    stem = str(row.get("question_stem") or "")
+    return make_question(ctx, f"openbookqa/{qid}", [TextPart(stem.strip())], texts, labels.index(key),
+                         meta=cloze_meta(stem, texts))  # lm-eval's `openbookqa`: the bare stem, the option text follows
 
 
 SPEC = SourceSpec(
     name="openbookqa", hub_id="allenai/openbookqa", configs=("main", "additional"), default_configs=("main",),
-    default_split="test", splits=("train", "validation", "test"), kind="T", licence="unknown", convert=convert,
+    default_split="test", splits=("train", "validation", "test"), kind="T", licence="Apache-2.0", convert=convert,
     configs_are_subjects=False)

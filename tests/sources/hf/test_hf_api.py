@@ -14,12 +14,14 @@ from iitbench.sources.hf.blobs import to_blob
 from tests.sources.hf.hf_fixtures import WRITERS, hf_data  # noqa: F401  (hf_data: session fixture)
 
 EXPECTED = {"mmlu": ("cais/mmlu", "T", "MIT"), "cmmlu": ("haonan-li/cmmlu", "T", "cc-by-nc-4.0"),
-            "openbookqa": ("allenai/openbookqa", "T", "unknown"), "hellaswag": ("Rowan/hellaswag", "T", "unknown"),
+            "openbookqa": ("allenai/openbookqa", "T", "Apache-2.0"), "hellaswag": ("Rowan/hellaswag", "T", "MIT"),
             "mmmu": ("MMMU/MMMU", "V", "apache-2.0"), "mmbench": ("lmms-lab/MMBench", "V", "unknown"),
-            "seedbench": ("lmms-lab/SEED-Bench", "V", "cc-by-nc-4.0"), "ai2d": ("lmms-lab/ai2d", "V", "unknown")}
+            "seedbench": ("lmms-lab/SEED-Bench", "V", "cc-by-nc-4.0"), "ai2d": ("lmms-lab/ai2d", "V", "unknown"),
+            "arc_easy": ("allenai/ai2_arc", "T", "CC-BY-SA-4.0"), "arc_challenge": ("allenai/ai2_arc", "T", "CC-BY-SA-4.0"),
+            "piqa": ("ybisk/piqa", "T", "AFL-3.0"), "sciq": ("allenai/sciq", "T", "CC-BY-NC-3.0")}
 
 
-def test_registry_lists_the_eight_sources_with_hub_ids_and_licences():
+def test_registry_lists_the_sources_with_hub_ids_and_licences():
     assert {n: (s.hub_id, s.kind, s.licence) for n, s in SOURCES.items()} == EXPECTED
     assert SOURCES["cmmlu"].hub_revision == "refs/convert/parquet"
     assert len(SOURCES["mmlu"].configs) == 57 and len(SOURCES["cmmlu"].configs) == 67
@@ -28,7 +30,7 @@ def test_registry_lists_the_eight_sources_with_hub_ids_and_licences():
 
 
 def test_unknown_source_error_lists_valid_names():
-    with pytest.raises(UserError, match="unknown source 'mmlu2'; valid sources: ai2d, cmmlu, hellaswag"):
+    with pytest.raises(UserError, match="unknown source 'mmlu2'; valid sources: ai2d, arc_challenge, arc_easy, cmmlu, hellaswag"):
         load_source("mmlu2")
 
 

@@ -47,7 +47,8 @@ def test_openbookqa_uses_label_index_of_stripped_answer_key(hf_data):
 
 def test_hellaswag_query_is_cleaned_and_label_cast_to_int(hf_data):
     qs = load_source("hellaswag", data_dir=hf_data["hellaswag"])
-    assert [q.id for q in qs] == ["hellaswag/validation/24", "hellaswag/validation/92"]
+    # ids are row positions: HellaSwag's `ind` repeats within its validation split
+    assert [q.id for q in qs] == ["hellaswag/validation/0", "hellaswag/validation/1"]
     assert qs[0].text == "Roof shingle removal: A man is sitting on a roof. He" and qs[0].answer == 3
     assert "[" not in qs[1].text and "[" not in "".join(qs[1].choices)
     assert qs[1].text == "Home and Garden: How to clean a grill. Heat it. Then scrub"
