@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from .configuration_wings import MODES
-from .errors import CheckpointError, OneLineParser, check_new_output
+from .errors import CheckpointError, OneLineParser, check_new_output, unwritable_message
 from .official import read_official
 
 DTYPES = {"auto": None, "bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}
@@ -31,6 +31,17 @@ agreement; the vision tower derives from SigLIP-so400m-patch14-384 (Apache-2.0);
 """
 
 
+def _layers_kept(text: str) -> int:
+    """--vision-layers-kept: checked here so the message names the flag (read_official names its keyword)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: keep at least one SigLIP layer (the release keeps all but the last)")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="wings_ref.convert", description=__doc__.splitlines()[0])
     parser.add_argument("src", type=Path, help="official-layout checkpoint directory (safetensors shards + config.json)")
@@ -38,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--mode", choices=MODES, default="official", help="semantics recorded in the config")
     parser.add_argument("--dtype", choices=sorted(DTYPES), default="auto", help="auto keeps the checkpoint's dtype")
     parser.add_argument("--allow-pickle", action="store_true", help="accept *.bin/*.pt weights (weights_only load)")
-    parser.add_argument("--vision-layers-kept", type=int, default=None,
+    parser.add_argument("--vision-layers-kept", type=_layers_kept, default=None,
                         help="SigLIP layers to keep (default: all but the last, as the released model)")
     return parser
 
@@ -50,11 +61,15 @@ def convert(src: Path, out: Path, mode: str = "official", dtype: torch.dtype | N
     loaded = read_official(src, mode, dtype, allow_pickle=allow_pickle, vision_layers_kept=vision_layers_kept)
     partial = out.with_name(out.name + ".partial")  # written whole, then renamed: never a half-written OUT_DIR
     shutil.rmtree(partial, ignore_errors=True)
-    loaded.model.save_pretrained(partial)
-    for name in TOKENIZER_FILES:
-        if (src / name).is_file():
-            shutil.copy2(src / name, partial / name)
-    (partial / "README.md").write_text(MODEL_CARD.format(source=src.name, mode=mode))
+    try:
+        loaded.model.save_pretrained(partial)
+        for name in TOKENIZER_FILES:
+            if (src / name).is_file():
+                shutil.copy2(src / name, partial / name)
+        (partial / "README.md").write_text(MODEL_CARD.format(source=src.name, mode=mode))
+    except BaseException:  # a full disk, an interrupt: leave no 16 GB half-copy behind
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     if out.is_dir():
         out.rmdir()  # empty (checked above)
     partial.rename(out)
@@ -67,6 +82,12 @@ def main(argv: list[str] | None = None) -> int:
         out = convert(args.src, args.out, args.mode, DTYPES[args.dtype], args.allow_pickle, args.vision_layers_kept)
     except CheckpointError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a disk that fills up after the output check passed
+        message = unwritable_message(exc, args.out)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
         return 2
     print(f"wrote {out} (mode {args.mode})")
     return 0

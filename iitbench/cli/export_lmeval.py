@@ -22,7 +22,9 @@ class ExportLmEvalCommand(Command):
 
     def run(self, args: argparse.Namespace) -> int:
         from iitbench.lmeval.tasks import export_synth_tasks
+        from iitbench.runner.outputs import check_output
 
+        check_output(args.out, "lm-eval", flag="--out")
         done = export_synth_tasks(args.out, seed=args.seed, n_per_family=args.n_per_family)
         print(f"wrote {len(done.tasks)} tasks + group {done.group} to {done.root} "
               f"({len(done.files)} files); run them with --tasks {done.group} --include_path {done.root.resolve()}")

@@ -9,7 +9,7 @@ import sys
 
 from iitbench import __version__
 from iitbench.cli.base import Command
-from iitbench.errors import UserError
+from iitbench.errors import UserError, unwritable_output
 
 # module name -> class name; modules are imported only when their command runs (keeps `--help` fast).
 COMMANDS = {
@@ -83,6 +83,12 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as e:
         print(f"iitbench {args.command}: error: {e}", file=sys.stderr)
         return e.exit_code
+    except OSError as e:  # a disk that fills up (or a mount that turns read-only) after the output checks passed
+        refused = unwritable_output(e, getattr(args, "output", None) or getattr(args, "out", None))
+        if refused is None:
+            raise
+        print(f"iitbench {args.command}: error: {refused}", file=sys.stderr)
+        return refused.exit_code
     except KeyboardInterrupt:
         print(f"iitbench {args.command}: interrupted; rerun the same command to resume", file=sys.stderr)
         return 130

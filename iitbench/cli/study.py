@@ -22,6 +22,7 @@ class StudyCommand(Command):
         from dataclasses import replace
 
         from iitbench.errors import UserError
+        from iitbench.runner.outputs import check_output
         from iitbench.study.config import load_study
         from iitbench.study.dispatch import run_study
 
@@ -31,6 +32,10 @@ class StudyCommand(Command):
             if unknown:
                 raise UserError(f"--only {', '.join(unknown)}: not a model of {args.study}")
             study = replace(study, models=tuple(m for m in study.models if m.name in args.only))
+        try:
+            check_output(study.output, "study", flag="output")
+        except UserError as e:  # the output is named in the study file, not by a flag
+            raise UserError(f"{args.study}: {e}") from None
         results = run_study(study)
         done = sum(v == "done" for r in results.values() for v in r.values())
         print(f"study {study.name}: {len(results)} model(s), {done} job(s) run, results in {study.output}")

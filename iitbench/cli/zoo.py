@@ -44,12 +44,18 @@ class ZooCommand(Command):
         if args.zoo_action == "list":
             print(list_zoo(), end="")
             return 0
+        from iitbench.runner.outputs import check_output, check_output_file
         from iitbench.zoo import WEIGHTS_DIR
         from iitbench.zoo.train import train_zoo
 
         out = args.out if args.out is not None else WEIGHTS_DIR
         # the zoo leaderboard is written from the shipped models' and sweep's cards, not from a study family
         leaderboard = args.leaderboard or (DEFAULT_LEADERBOARD if args.family is None else None)
+        check_output(out, "zoo", flag="--out")  # before hours of training, like every command's outputs
+        if args.work_dir is not None:
+            check_output(args.work_dir, "zoo", flag="--work-dir")
+        if leaderboard is not None:
+            check_output_file(leaderboard, "--leaderboard", parents=True)
         built = train_zoo(out, only=args.only, seed=args.seed, sweep=args.sweep, family=args.family,
                           work_dir=args.work_dir,
                           leaderboard=leaderboard, evaluate=not args.no_eval, force=args.force)

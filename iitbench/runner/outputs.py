@@ -3,11 +3,15 @@
 A directory output must be creatable and writable, not a regular file (nor under one), and not the output of a
 different command: each command's directory is recognised by the file it writes (`MARKERS`), so `laws --output
 RUN_DIR` or `run --output FORGETTING_DIR` is refused instead of leaving a directory the report reads one way only.
+
+Creatable is tested by making (and removing) a scratch entry where the output will go: permission bits
+(`os.access`) say yes to root under /proc, where the real `mkdir` then fails.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from iitbench.errors import UserError
@@ -22,17 +26,31 @@ MARKERS = {
 }
 
 
-def _writable_ancestor(path: Path, flag: str) -> None:
-    """The nearest existing ancestor of `path` (or `path` itself) must be a writable directory."""
-    for parent in (path, *path.parents):
+def _writable_ancestor(path: Path, flag: str, *, file: bool = False) -> None:
+    """The nearest existing ancestor of `path` (or `path` itself, for a directory) must be a directory where an entry
+    can be made."""
+    for parent in (path.parents if file else (path, *path.parents)):
         if not parent.exists():
             continue
         if not parent.is_dir():
             where = "is a file" if parent == path else f"is under {parent}, which is a file"
             raise UserError(f"{flag} {path}: {where}, not a directory; choose another {flag}")
-        if not os.access(parent, os.W_OK | os.X_OK):
-            raise UserError(f"{flag} {path}: {parent} is not writable; choose another {flag}")
+        _probe(parent, path, flag, file=file)
         return
+
+
+def _probe(directory: Path, path: Path, flag: str, *, file: bool = False) -> None:
+    """Create and remove a scratch directory (or file) in `directory`; refuse `path` in one line if that fails."""
+    try:
+        if file:
+            fd, scratch = tempfile.mkstemp(prefix=".iitbench-probe-", dir=directory)
+            os.close(fd)
+            os.unlink(scratch)
+        else:
+            os.rmdir(tempfile.mkdtemp(prefix=".iitbench-probe-", dir=directory))
+    except OSError as e:
+        reason = e.strerror or type(e).__name__
+        raise UserError(f"{flag} {path}: cannot write in {directory} ({reason}); choose another {flag}") from None
 
 
 def check_output(path: str | Path, kind: str, flag: str = "--output") -> Path:
@@ -47,14 +65,16 @@ def check_output(path: str | Path, kind: str, flag: str = "--output") -> Path:
     return path
 
 
-def check_output_file(path: str | Path, flag: str = "--out") -> Path:
-    """Refuse a file output that is a directory or whose directory is missing or not writable."""
+def check_output_file(path: str | Path, flag: str = "--out", *, parents: bool = False) -> Path:
+    """Refuse a file output that is a directory or whose directory is not writable; the directory must exist unless
+    `parents` (the command creates it)."""
     path = Path(path)
     if path.is_dir():
         raise UserError(f"{flag} {path}: is a directory; give a file name such as {path / 'report.html'}")
-    if not path.parent.is_dir():
+    if not parents and not path.parent.is_dir():
         raise UserError(f"{flag} {path}: directory {path.parent} does not exist; create it first")
-    if not os.access(path.parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+    _writable_ancestor(path, flag, file=True)
+    if path.exists() and not os.access(path, os.W_OK):
         raise UserError(f"{flag} {path}: not writable; choose another {flag}")
     return path
 

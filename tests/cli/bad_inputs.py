@@ -3,8 +3,9 @@ wings_ref tools (tests/wings_ref/test_wings_tools_bad_inputs.py): a refused comm
 traceback, and writes nothing.
 
 A catalogue is a dict of cases; each case builds its own broken input under tmp_path and returns the in-process call
-to make and `gone`, what the refused command must not have written. An exception escaping the command fails the test
-as a traceback would.
+to make and `gone`, what the refused command must not have written, and optionally what the line must name (the
+culprit, when the case could be refused for another reason: an unwritable output must be refused as such). An
+exception escaping the command fails the test as a traceback would.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-Case = Callable[[Path], tuple[Callable[[], int], list[Path]]]
+Case = Callable[[Path], tuple]  # -> (invoke, gone) or (invoke, gone, must_name)
 
 
 def catalogue() -> tuple[dict[str, Case], Callable[[Case], Case]]:
@@ -28,7 +29,7 @@ def catalogue() -> tuple[dict[str, Case], Callable[[Case], Case]]:
 
 def check_refused(case: Case, tmp_path: Path, capsys, monkeypatch) -> None:
     monkeypatch.setenv("IITBENCH_CACHE", str(tmp_path / "cache"))
-    invoke, gone = case(tmp_path)
+    invoke, gone, *must_name = case(tmp_path)
     capsys.readouterr()
     try:
         code = invoke()
@@ -38,3 +39,4 @@ def check_refused(case: Case, tmp_path: Path, capsys, monkeypatch) -> None:
     assert code == 2, err
     assert err and "\n" not in err and "Traceback" not in err, err
     assert [p for p in gone if p.exists()] == []
+    assert all(str(name) in err for name in must_name), err

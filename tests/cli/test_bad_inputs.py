@@ -234,6 +234,99 @@ def case_forgetting_with_nothing_to_pair(tmp):
                              "--output", str(tmp / "fg"), "--no-progress"]), [tmp / "fg" / "forgetting.json"]
 
 
+# ------------------------------------------------- outputs that cannot be created, whoever runs the command
+def uncreatable(tmp: Path, name: str) -> Path:
+    """A new entry of /proc, a pseudo file system: mkdir fails there for root too, though the permission bits
+    (`os.access`) let root write; so does a path under a file (the cases above)."""
+    if not Path("/proc/self").is_dir():
+        pytest.skip("no /proc on this system")
+    return Path("/proc") / f"iitbench-test-{tmp.name}-{name}"
+
+
+def _refused_naming(invoke: Callable[[], int], out: Path):
+    return invoke, [out], out
+
+
+@case
+def case_run_output_cannot_be_created(tmp):
+    data = make_dataset(tmp / "ds", per_config=1)
+    out = uncreatable(tmp, "run")
+    return _refused_naming(run_random(data, out), out)
+
+
+@case
+def case_build_out_cannot_be_created(tmp):
+    out = uncreatable(tmp, "data")
+    return _refused_naming(lambda: iitbench(["build", "--source", "synth", "--configs", "T", "--per-config", "1",
+                                             "--grouping", "random", "--out", str(out)]), out)
+
+
+@case
+def case_forgetting_output_cannot_be_created(tmp):
+    data = make_dataset(tmp / "ds", per_config=1, configs=("T",))
+    out = uncreatable(tmp, "fg")
+    return _refused_naming(lambda: iitbench(["forgetting", "--model", "random", "--base", "dummy", "--suite",
+                                             str(data), "--output", str(out), "--no-progress"]), out)
+
+
+@case
+def case_laws_output_cannot_be_created(tmp):
+    data = make_dataset(tmp / "ds", per_config=1)
+    out = uncreatable(tmp, "laws")
+    return _refused_naming(lambda: iitbench(["laws", "--model", "wings-tiny", "--data", str(data), "--output",
+                                             str(out), "--no-progress"]), out)
+
+
+@case
+def case_laws_compare_output_cannot_be_created(tmp):
+    out = uncreatable(tmp, "compare")
+    return _refused_naming(lambda: iitbench(["laws", "--compare", str(tmp / "a"), str(tmp / "b"), "--output",
+                                             str(out)]), out)
+
+
+@case
+def case_report_out_cannot_be_created(tmp):
+    data = make_dataset(tmp / "ds", per_config=1)
+    assert run_random(data, tmp / "run")() == 0
+    out = uncreatable(tmp, "report.html")
+    return _refused_naming(lambda: iitbench(["report", str(tmp / "run"), "--out", str(out)]), out)
+
+
+@case
+def case_zoo_build_out_cannot_be_created(tmp):
+    out = uncreatable(tmp, "zoo")
+    return _refused_naming(lambda: iitbench(["zoo", "build", "--only", "base-tiny", "--no-eval", "--out", str(out),
+                                             "--leaderboard", str(tmp / "zoo.md")]), out)
+
+
+@case
+def case_zoo_build_leaderboard_under_a_file(tmp):
+    (tmp / "file").write_text("keep me")
+    out = tmp / "file" / "zoo.md"
+    return _refused_naming(lambda: iitbench(["zoo", "build", "--only", "base-tiny", "--no-eval", "--out",
+                                             str(tmp / "zoo"), "--leaderboard", str(out)]), out)
+
+
+@case
+def case_study_output_cannot_be_created(tmp):
+    out = uncreatable(tmp, "study")
+    study = tmp / "study.yaml"
+    study.write_text(f"name: s\noutput: {out}\nmodels:\n  - {{name: r, model: random}}\nanalyses: [iit]\n")
+    return _refused_naming(lambda: iitbench(["study", str(study)]), out)
+
+
+@case
+def case_leaderboard_out_cannot_be_created(tmp):
+    out = uncreatable(tmp, "leaderboard")
+    return _refused_naming(lambda: iitbench(["leaderboard", str(tmp), "--out", str(out)]), out)
+
+
+@case
+def case_export_lm_eval_out_cannot_be_created(tmp):
+    out = uncreatable(tmp, "lm-eval")
+    return _refused_naming(lambda: iitbench(["export-lm-eval", "--out", str(out)]), out)
+
+
 # ------------------------------------------------------------------------------------------------------ reports
 @case
 def case_report_recompute_of_a_truncated_samples_file(tmp):
@@ -259,3 +352,30 @@ def case_report_of_results_whose_metrics_is_a_list(tmp):
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(name, tmp_path, capsys, monkeypatch):
     check_refused(CASES[name], tmp_path, capsys, monkeypatch)
+
+
+# ------------------------------------------------------------- a disk that fills up after the output checks passed
+def test_a_full_disk_mid_run_exits_2_naming_the_output(tmp_path, capsys, monkeypatch):
+    import errno
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")  # as write() raises it: no file name
+
+    data = make_dataset(tmp_path / "ds", per_config=1)
+    monkeypatch.setattr("iitbench.runner.session.write_results", full)
+    assert run_random(data, tmp_path / "out")() == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"iitbench run: error: {tmp_path / 'out'}: cannot write (No space left on device); free space or "
+                   "choose another output, then rerun")
+
+
+def test_other_os_errors_stay_bugs(tmp_path, monkeypatch):
+    import errno
+
+    def missing(*args, **kwargs):
+        raise OSError(errno.ENOENT, "No such file or directory", "somewhere")
+
+    data = make_dataset(tmp_path / "ds", per_config=1)
+    monkeypatch.setattr("iitbench.runner.session.write_results", missing)
+    with pytest.raises(FileNotFoundError):
+        run_random(data, tmp_path / "out")()
