@@ -40,7 +40,7 @@ class WingsConfig(PreTrainedConfig):
     mode: "clean" = paper semantics; "official" = the released code's quirks (see modeling_wings docstring).
     system_prompt_len: tokens at the start of an image sample that the textual learner never uses as keys.
     answer_format: "letter" | "text" | None: what the model was trained to answer multiple-choice questions with
-        (written by training; evaluation harnesses such as iitbench score that format by default).
+        (written by training; evaluation harnesses score that format by default).
     official_max_length: official mode only: the released inference cuts its inputs to this many positions (its
         tokenizer's model_max_length, 2048); wings_ref refuses longer sequences instead of cutting them.
     """

@@ -5,8 +5,9 @@ logs both through the Trainer and to OUTPUT/monitor/monitor.jsonl, plots them at
     from iitbench.monitor import ForgettingMonitor
     ForgettingMonitor({"every_steps": 50, "max_text_drop": 0.05}).attach(trainer)
 
-`wings-train` builds it from a `monitor:` block of its YAML (wings_ref/train/config.py). Attributes are imported on
-first use, so `iitbench.monitor.config` (which wings_ref reads when it loads a config) pulls in no torch.
+`wings-train` takes it as a callback named by import path in its YAML (`callbacks: {monitor: {path:
+iitbench.monitor.wings_train.forgetting_monitor, every_steps: 50}}`, iitbench/monitor/wings_train.py); wings_ref
+itself names no iitbench module. Attributes are imported on first use, so `iitbench.monitor.config` pulls in no torch.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""MonitorConfig: the `monitor:` block of a wings-train YAML (or the arguments of `ForgettingMonitor`).
+"""MonitorConfig: the arguments of `ForgettingMonitor` (and the keys of the monitor's entry in a wings-train config,
+iitbench/monitor/wings_train.py).
 
-This module imports nothing heavy (no torch, no transformers): `wings_ref.train.config` imports it lazily to check a
-`monitor:` block when the config is loaded, so a typo fails before any weight is read.
+This module imports nothing heavy (no torch, no transformers), so a config can be checked before any weight is read.
 """
 
 from __future__ import annotations

@@ -31,19 +31,44 @@ def test_monitor_config_refuses_bad_values_in_one_line():
             MonitorConfig.from_dict(bad)
 
 
-def test_the_wings_train_monitor_block(tmp_path):
-    assert config_from_dict(REQUIRED).monitor is None and "monitor" not in config_from_dict(REQUIRED).to_dict()
-    assert config_from_dict({**REQUIRED, "monitor": True}).monitor == MonitorConfig().to_dict()
-    assert config_from_dict({**REQUIRED, "monitor": False}).monitor is None
-    with pytest.raises(TrainConfigError, match="every_steps"):
-        config_from_dict({**REQUIRED, "monitor": {"every_steps": -1}})
+MONITOR_PATH = "iitbench.monitor.wings_train.forgetting_monitor"
+
+
+def test_the_monitor_as_a_wings_train_callback(tmp_path):
+    from iitbench.monitor.wings_train import WingsTrainMonitor
+    from wings_ref.train.callbacks import build_callbacks
+
     path = tmp_path / "run.yaml"
-    path.write_text(yaml.safe_dump({**REQUIRED, "monitor": {"every_steps": 10}}), encoding="utf-8")
-    cfg = load_config(path, ["monitor.max_text_drop=0.05", "monitor.n_mm=0"])
-    assert (cfg.monitor["every_steps"], cfg.monitor["max_text_drop"], cfg.monitor["n_mm"]) == (10, 0.05, 0)
+    path.write_text(yaml.safe_dump({**REQUIRED, "callbacks": {"monitor": {"path": MONITOR_PATH, "every_steps": 10}}}),
+                    encoding="utf-8")
+    cfg = load_config(path, ["callbacks.monitor.max_text_drop=0.05", "callbacks.monitor.n_mm=0"])
+    [monitor] = build_callbacks(cfg.callbacks)
+    assert isinstance(monitor, WingsTrainMonitor)
+    assert monitor.config == MonitorConfig(every_steps=10, max_text_drop=0.05, n_mm=0)
     # the monitor observes training without changing it: not part of the run's identity
     assert cfg.config_hash() == config_from_dict(REQUIRED).config_hash()
-    assert load_config(path, ["monitor=null"]).monitor is None
+    assert load_config(path, ["callbacks.monitor=null"]).callbacks == {}
+    with pytest.raises(TrainConfigError, match=r"^callbacks\.monitor: monitor\.every_steps=-1"):
+        build_callbacks({"monitor": {"path": MONITOR_PATH, "every_steps": -1}})
+    with pytest.raises(TrainConfigError, match="unknown key"):
+        build_callbacks({"monitor": {"path": MONITOR_PATH, "every_step": 5}})
+
+
+def test_the_documented_callbacks_entry_builds_the_monitor():
+    from pathlib import Path
+
+    from wings_ref.train.callbacks import build_callbacks
+
+    readme = (Path(__file__).resolve().parents[2] / "wings_ref" / "train" / "configs" / "README.md").read_text()
+    block = yaml.safe_load(readme.split("```yaml\n")[-1].split("```")[0])
+    [monitor] = build_callbacks(config_from_dict({**REQUIRED, **block}).callbacks)
+    assert monitor.config == MonitorConfig(every_steps=50, n_text=64, n_mm=16, max_text_drop=0.05, seed=0)
+
+
+def test_an_old_monitor_block_points_to_callbacks():
+    for block in (True, {"every_steps": 10}):
+        with pytest.raises(TrainConfigError, match="monitor: .*callbacks:.*configs/README.md"):
+            config_from_dict({**REQUIRED, "monitor": block})
 
 
 # -- probes --------------------------------------------------------------------------------------------------------
@@ -157,13 +182,15 @@ def test_live_vlm_adapter_scores_like_hf(tmp_path, probes):
     assert laws_shift(live, probes.mm, probes.root, 1, 100, 0) == laws_shift(disk, probes.mm, probes.root, 1, 100, 0)
 
 
-def test_wings_ref_imports_iitbench_only_for_a_monitor_block():
+def test_wings_ref_imports_iitbench_only_when_it_builds_a_callback_that_names_it():
     import subprocess
     import sys
 
     code = ("import sys\nfrom wings_ref.train.config import config_from_dict\nimport wings_ref.train\n"
-            "config_from_dict(dict(model_path='m', data_path='d', output_dir='o'))\n"
+            "from wings_ref.train.callbacks import build_callbacks\n"
+            f"cfg = config_from_dict(dict(model_path='m', data_path='d', output_dir='o', callbacks={{'monitor': "
+            f"{{'path': '{MONITOR_PATH}'}}}}))\n"
             "assert not [m for m in sys.modules if m.startswith('iitbench')]\n"
-            "config_from_dict(dict(model_path='m', data_path='d', output_dir='o', monitor=True))\n"
-            "assert 'iitbench.monitor.config' in sys.modules and 'iitbench.monitor.callback' not in sys.modules\n")
+            "build_callbacks(cfg.callbacks)\n"
+            "assert 'iitbench.monitor.wings_train' in sys.modules\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

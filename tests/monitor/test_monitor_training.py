@@ -14,7 +14,9 @@ from iitbench.monitor.records import LOG_PREFIX, read_records
 from wings_ref.train.config import config_from_dict
 from wings_ref.train.trainer import build_run, train
 
-MONITOR = {"every_steps": 2, "n_text": 8, "n_mm": 4, "max_text_drop": -1.0, "n_boot": 200}  # -1: always warns
+# The monitor as wings-train takes it: a callback named by import path (-1: a threshold that always warns)
+MONITOR = {"monitor": {"path": "iitbench.monitor.wings_train.forgetting_monitor", "every_steps": 2, "n_text": 8,
+                       "n_mm": 4, "max_text_drop": -1.0, "n_boot": 200}}
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +27,7 @@ def runs(tmp_path_factory, run_config):
     handler = _Capture()
     logging.getLogger("iitbench.monitor").addHandler(handler)
     try:
-        run = build_run(config_from_dict(run_config(monitored_dir, monitor=MONITOR)))
+        run = build_run(config_from_dict(run_config(monitored_dir, callbacks=MONITOR)))
         log = train(run)
     finally:
         logging.getLogger("iitbench.monitor").removeHandler(handler)
@@ -51,9 +53,17 @@ def test_the_monitor_does_not_change_the_trained_weights(runs):
     assert _same_weights(runs["plain"], runs["monitored"])
     plain = json.loads((runs["plain"] / "train_log.json").read_text())
     assert [e["loss"] for e in plain["losses"]] == [e["loss"] for e in runs["log"]["losses"]]
-    unmonitored = config_from_dict({**runs["log"]["config"], "monitor": None})
-    assert unmonitored.config_hash() == runs["log"]["config_hash"]  # the monitor block is not in the run's hash
-    assert runs["log"]["config"]["monitor"]["every_steps"] == 2  # but train_log.json records it
+    unmonitored = config_from_dict({**runs["log"]["config"], "callbacks": None})
+    assert unmonitored.config_hash() == runs["log"]["config_hash"]  # callbacks are not in the run's hash
+    assert runs["log"]["config"]["callbacks"]["monitor"]["every_steps"] == 2  # but train_log.json records them
+
+
+def test_wings_train_attached_the_monitor_with_the_checkpoints_processor(runs):
+    from wings_ref.processing_wings import WingsProcessor
+
+    [monitor] = runs["run"].callbacks
+    assert monitor in runs["run"].trainer.callback_handler.callbacks and monitor._trainer is runs["run"].trainer
+    assert isinstance(monitor.processor, WingsProcessor)
 
 
 def test_every_interval_is_in_the_trainer_log_history(runs):
@@ -91,9 +101,9 @@ def test_the_warning_is_logged_and_the_plot_written(runs):
 def test_a_resumed_run_compares_with_the_stored_start(tmp_path, run_config, runs):
     from tests.wings_ref.train.test_train_resume import StopAfter
 
-    first = build_run(config_from_dict(run_config(tmp_path, monitor=MONITOR, save_steps=2)), callbacks=[StopAfter(2)])
+    first = build_run(config_from_dict(run_config(tmp_path, callbacks=MONITOR, save_steps=2)), callbacks=[StopAfter(2)])
     first.trainer.train()  # interrupted after step 2 and its checkpoint
-    resumed = build_run(config_from_dict(run_config(tmp_path, monitor=MONITOR, save_steps=2,
+    resumed = build_run(config_from_dict(run_config(tmp_path, callbacks=MONITOR, save_steps=2,
                                                     resume_from_checkpoint="auto")))
     log = train(resumed)
     assert log["global_step"] == 4 and log["resumed_from"].endswith("checkpoint-2")

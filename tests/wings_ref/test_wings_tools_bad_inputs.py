@@ -76,14 +76,29 @@ def case_convert_allow_pickle_with_a_broken_bin(tmp):
 
 
 @case
-def case_convert_negative_vision_layers_kept(tmp):
-    return convert(official_checkpoint(tmp), tmp / "out", "--vision-layers-kept", "-1"), [tmp / "out"]
+def case_convert_negative_vision_layers_kept(tmp):  # named as the user typed it, not as the keyword it feeds
+    return convert(official_checkpoint(tmp), tmp / "out", "--vision-layers-kept", "-1"), [tmp / "out"], \
+        "--vision-layers-kept: -1"
 
 
 @case
 def case_convert_output_under_a_file(tmp):
     (tmp / "file").write_text("keep me")
     return convert(official_checkpoint(tmp), tmp / "file" / "out"), []
+
+
+def uncreatable(tmp: Path, name: str) -> Path:
+    """A new entry of /proc, a pseudo file system: mkdir fails there for root too, though the permission bits let
+    root write."""
+    if not Path("/proc/self").is_dir():
+        pytest.skip("no /proc on this system")
+    return Path("/proc") / f"wings-test-{tmp.name}-{name}"
+
+
+@case
+def case_convert_output_cannot_be_created(tmp):
+    out = uncreatable(tmp, "convert")
+    return convert(official_checkpoint(tmp), out), [out], out
 
 
 # -------------------------------------------------------------------------------------------------- wings-train
@@ -129,7 +144,52 @@ def case_train_output_under_a_file(tmp):
     return train(tmp, f"output_dir={tmp / 'file' / 'out'}")
 
 
+@case
+def case_train_output_cannot_be_created(tmp):
+    out = uncreatable(tmp, "train")
+    invoke, _ = train(tmp, f"output_dir={out}")
+    return invoke, [out], out
+
+
+@case
+def case_train_callback_not_importable(tmp):
+    invoke, gone = train(tmp, "callbacks.watch.path=no_such_package_xyz.Watch")
+    return invoke, gone, "callbacks.watch"
+
+
+@case
+def case_train_callback_refuses_its_keys(tmp):
+    invoke, gone = train(tmp, "callbacks.frac.path=fractions.Fraction", "callbacks.frac.numerator=abc")
+    return invoke, gone, "callbacks.frac"
+
+
+@case
+def case_train_old_monitor_block(tmp):
+    invoke, gone = train(tmp, "monitor.every_steps=10")
+    return invoke, gone, "callbacks:"
+
+
 # ------------------------------------------------------------------------------------------------------ the test
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_bad_tool_input_exits_2_with_one_line_and_writes_nothing(name, tmp_path, capsys, monkeypatch):
     check_refused(CASES[name], tmp_path, capsys, monkeypatch)
+
+
+def test_a_full_disk_while_converting_exits_2_and_leaves_nothing(tmp_path, capsys, monkeypatch):
+    import errno
+    from types import SimpleNamespace
+
+    import wings_ref.convert as convert_module
+
+    def full(directory):  # the model's save_pretrained: a first shard, then the disk is full
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        (Path(directory) / "model.safetensors").write_bytes(b"half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    loaded = SimpleNamespace(model=SimpleNamespace(save_pretrained=full))
+    monkeypatch.setattr(convert_module, "read_official", lambda *args, **kwargs: loaded)
+    (tmp_path / "src").mkdir()
+    assert convert(tmp_path / "src", tmp_path / "out")() == 2
+    assert capsys.readouterr().err.strip() == (f"error: {tmp_path / 'out'}: cannot write (No space left on device); "
+                                               "free space or choose another output, then rerun")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["src"]  # no out, no out.partial

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import types
 import typing
 from dataclasses import dataclass, field
@@ -18,9 +17,14 @@ from typing import Any
 
 import yaml
 
+from ..errors import unwritable
+from .callbacks import check_callbacks
 from .errors import TrainConfigError
 
 STAGES = (1, 2, "naive")
+# Keys that once existed, with where they went.
+MOVED = {"monitor": "the forgetting monitor is now a trainer callback; write it under `callbacks:` with its import "
+                    "path (wings_ref/train/configs/README.md)"}
 # Parameter groups a stage may train (see stages.py); "learners" is shorthand for both learners.
 GROUPS = ("projector", "visual_learner", "textual_learner", "router", "llm")
 # Parts of the LLM a stage may train instead of all of it (at the LLM's learning rate): its self-attention
@@ -75,11 +79,9 @@ class TrainConfig:
     deepspeed: str | None = None  # a DeepSpeed JSON (configs/deepspeed_zero2.json); needs the deepspeed package
     answer_format: str | None = None  # "letter" | "text": what the data's answers are; saved in the model config
     extra: dict = field(default_factory=dict)  # free-form notes copied into train_log.json
-    # Forgetting monitor (iitbench.monitor, imported only when set): a mapping with any of every_steps (50), n_text
-    # (64), n_mm (16), max_text_drop (null: no warning; 0.05 warns at a 5-point text drop), seed (0), split (dev),
-    # n_boot (1000), batch_size (8), at_end (true), plot (true); `true` = all defaults; null/false = off. Results in
-    # output_dir/monitor/ and the Trainer's log. It never changes the trained weights, so it is not in config_hash.
-    monitor: dict | bool | None = None
+    # Trainer callbacks by import path, {NAME: {path: package.module.factory, **its keyword arguments}} (callbacks.py;
+    # the forgetting monitor is one, configs/README.md). They watch training, so they are not in config_hash.
+    callbacks: dict = field(default_factory=dict)
 
     def __post_init__(self):
         _check_types(self)
@@ -112,7 +114,7 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise TrainConfigError(f"{name}={value}; learning rates must be >= 0")
-        object.__setattr__(self, "monitor", _check_monitor(self.monitor))
+        object.__setattr__(self, "callbacks", check_callbacks(self.callbacks))
         if self.resume_from_checkpoint not in (None, "auto") and not Path(self.resume_from_checkpoint).is_dir():
             raise TrainConfigError(f"resume_from_checkpoint={self.resume_from_checkpoint!r} is not a directory; "
                                    "give a checkpoint-N dir or 'auto'")
@@ -141,17 +143,18 @@ class TrainConfig:
         out = dataclasses.asdict(self)
         out["train"] = None if self.train is None else list(self.train)
         out["init_new_tokens"] = list(self.init_new_tokens)
-        if self.monitor is None:  # absent, as in configs written before the monitor existed
-            del out["monitor"]
+        if not self.callbacks:  # absent, as in configs written before callbacks existed
+            del out["callbacks"]
         return out
 
     def config_hash(self) -> str:
         """sha256 of the canonical JSON of the config (paths included): identifies the run in train_log.json.
 
-        The monitor block is left out: it observes training without changing it, so runs with and without it
-        train the same weights (and share finished stages, e.g. in the zoo)."""
+        Callbacks are left out: they watch training (a monitor, a logger), so runs with and without them train the
+        same weights (and share finished stages, e.g. in the zoo). A callback that changes training (stops it early)
+        is outside that promise."""
         data = self.to_dict()
-        data.pop("monitor", None)
+        data.pop("callbacks", None)
         text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -176,23 +179,6 @@ def _check_types(cfg: TrainConfig) -> None:
             raise TrainConfigError(f"{f.name}={value!r}: expected {wanted}")
 
 
-def _check_monitor(block: Any) -> dict | None:
-    """The monitor block with its defaults filled in, checked by iitbench's MonitorConfig; imported here only, so
-    wings_ref stays standalone when no monitor is asked for."""
-    if block is None or block is False:
-        return None
-    try:
-        from iitbench.errors import UserError
-        from iitbench.monitor.config import MonitorConfig
-    except ImportError:
-        raise TrainConfigError("monitor: the forgetting monitor is part of iitbench, which is not installed; install "
-                               "it or remove the monitor block") from None
-    try:
-        return MonitorConfig.from_dict({} if block is True else block).to_dict()
-    except UserError as exc:
-        raise TrainConfigError(str(exc)) from None
-
-
 def check_paths(cfg: TrainConfig) -> None:
     """The files a run needs, before any weight is loaded: the model and tokenizer directories, the data file, a
     writable output directory."""
@@ -209,17 +195,14 @@ def check_paths(cfg: TrainConfig) -> None:
         raise TrainConfigError(f"data_path={cfg.data_path!r}: not a file; give a LLaVA-style .json or .jsonl file")
     if cfg.image_root is not None and not Path(cfg.image_root).is_dir():
         raise TrainConfigError(f"image_root={cfg.image_root!r}: not a directory")
-    out = Path(cfg.output_dir)
-    for parent in (out, *out.parents):
-        if parent.exists():
-            if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-                raise TrainConfigError(f"output_dir={cfg.output_dir!r}: {parent} is not a writable directory")
-            break
+    why = unwritable(cfg.output_dir)
+    if why:
+        raise TrainConfigError(f"output_dir={cfg.output_dir!r}: {why}; choose another output_dir")
 
 
 def parse_override(text: str) -> tuple[str, Any]:
     """`key=value`; the value is read as YAML, so `lr_llm=1e-5`, `train=[projector]`, `stage=naive` all work.
-    A dotted key sets one key of a mapping: `monitor.every_steps=10` (see `load_config`)."""
+    A dotted key sets one key of a mapping: `callbacks.monitor.every_steps=10` (see `load_config`)."""
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
         raise TrainConfigError(f"--override {text!r}: use key=value")
@@ -233,6 +216,9 @@ def parse_override(text: str) -> tuple[str, Any]:
 def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> TrainConfig:
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(data) - known)
+    for key in unknown:
+        if key in MOVED:
+            raise TrainConfigError(f"{source}: {key}: {MOVED[key]}")
     if unknown:
         raise TrainConfigError(f"{source}: unknown key(s) {unknown}; known keys are {sorted(known)}")
     missing = [k for k in ("model_path", "data_path", "output_dir") if data.get(k) in (None, "")]
@@ -257,15 +243,22 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
         raise TrainConfigError(f"{path}: the config must be a mapping of key: value")
     for item in overrides:
         key, value = parse_override(item)
-        head, dot, rest = key.partition(".")
-        if dot and rest:  # monitor.every_steps=10: one key of the block (a block set to true/null starts empty)
-            block = data.get(head)
-            if block is not None and not isinstance(block, (dict, bool)):
-                raise TrainConfigError(f"--override {item!r}: {head} is not a mapping")
-            data[head] = {**(block if isinstance(block, dict) else {}), rest: value}
-        else:
-            data[key] = value
+        _set_dotted(data, key.split("."), value, item)
     return config_from_dict(data, str(path))
+
+
+def _set_dotted(data: dict, keys: list[str], value: Any, item: str) -> None:
+    """callbacks.monitor.every_steps=10: one key of a nested mapping (a mapping set to null/true/false starts
+    empty)."""
+    if any(not k for k in keys):
+        raise TrainConfigError(f"--override {item!r}: empty key; use key=value or a.b=value")
+    for depth, key in enumerate(keys[:-1]):
+        block = data.get(key)
+        if block is not None and not isinstance(block, (dict, bool)):
+            raise TrainConfigError(f"--override {item!r}: {'.'.join(keys[:depth + 1])} is not a mapping")
+        data[key] = dict(block) if isinstance(block, dict) else {}
+        data = data[key]
+    data[keys[-1]] = value
 
 
 __all__ = ["TrainConfig", "check_paths", "GROUPS", "LLM_PARTS", "STAGES", "STAGE_TRAIN", "STAGE_LRS", "load_config", "config_from_dict",

@@ -22,6 +22,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from wings_ref import WingsForConditionalGeneration
 
+from .callbacks import attach_callbacks, build_callbacks
 from .config import TrainConfig, check_paths
 from .data import IGNORE_INDEX, ChatEncoding, DataReport, WingsCollator, build_sft_dataset, check_end_of_turn
 from .errors import TrainConfigError
@@ -72,6 +73,7 @@ class WingsRun:
     data: DataReport
     trainable: dict[str, int]
     init_token_ids: list[int]
+    callbacks: list  # the config's callbacks (TrainConfig.callbacks), as built and attached
 
 
 def training_arguments(cfg: TrainConfig, lrs: dict[str, float]) -> TrainingArguments:
@@ -110,8 +112,10 @@ def training_arguments(cfg: TrainConfig, lrs: dict[str, float]) -> TrainingArgum
 
 
 def build_run(cfg: TrainConfig, callbacks: list[TrainerCallback] | None = None) -> WingsRun:
-    """Load model + tokenizer, freeze per stage, tokenise the data, and build the Trainer."""
+    """Load model + tokenizer, freeze per stage, tokenise the data, and build the Trainer (with `callbacks` and the
+    config's own, which are built first: a bad callback key fails before any weight is read)."""
     check_paths(cfg)
+    configured = build_callbacks(cfg.callbacks)
     transformers.set_seed(cfg.seed)
     overrides = {"use_learners": False} if cfg.stage == "naive" else {}
     model = WingsForConditionalGeneration.from_pretrained(cfg.model_path, **overrides)
@@ -137,20 +141,8 @@ def build_run(cfg: TrainConfig, callbacks: list[TrainerCallback] | None = None) 
     trainer = WingsTrainer(model=model, args=training_arguments(cfg, lrs), train_dataset=dataset,
                            data_collator=WingsCollator(int(pad)), processing_class=tokenizer,
                            callbacks=callbacks, learning_rates=lrs)
-    if cfg.monitor is not None:
-        attach_monitor(cfg, trainer, tokenizer)
-    return WingsRun(cfg, trainer, report, trainable, token_ids)
-
-
-def attach_monitor(cfg: TrainConfig, trainer: Trainer, tokenizer):
-    """The config's forgetting monitor (iitbench.monitor), logging through `trainer.log`; imported here only, so
-    wings_ref needs iitbench just for runs that ask for the monitor."""
-    from iitbench.monitor import ForgettingMonitor
-    from wings_ref.processing_wings import WingsProcessor
-
-    # The checkpoint's own processor file when it has one (image settings, system prompt), else its config's.
-    processor = WingsProcessor.from_pretrained(cfg.model_path, tokenizer=tokenizer, config=trainer.model.config)
-    return ForgettingMonitor(cfg.monitor, processor=processor).attach(trainer)
+    attach_callbacks(configured, trainer)
+    return WingsRun(cfg, trainer, report, trainable, token_ids, configured)
 
 
 def versions() -> dict[str, str]:
@@ -199,5 +191,5 @@ def train(run: WingsRun) -> dict:
     return log
 
 
-__all__ = ["WingsTrainer", "WingsRun", "answer_token_loss", "attach_monitor", "training_arguments", "build_run", "train",
+__all__ = ["WingsTrainer", "WingsRun", "answer_token_loss", "training_arguments", "build_run", "train",
            "versions"]
