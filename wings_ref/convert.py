@@ -38,7 +38,8 @@ def _layers_kept(text: str) -> int:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"{value}: keep at least one SigLIP layer (the release keeps all but the last)")
+        raise argparse.ArgumentTypeError(f"{value}: keep at least one SigLIP layer (the release keeps all but "
+                                         "the last)")
     return value
 
 

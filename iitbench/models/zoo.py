@@ -3,6 +3,9 @@
 Each is the generic adapter (`hf-causal` / `wings`) with `path` defaulting to `iitbench/zoo/weights/<name>/`; when those
 weights are not built, loading fails with one line that says how to build them. Their configs carry
 `answer_format: "text"` (the zoo answers with the option text), which the generic adapters read.
+
+They live here, with the other built-in adapters, and take only `WEIGHTS_DIR` from the zoo (iitbench/zoo/__init__.py,
+which imports nothing), never its training code.
 """
 
 from __future__ import annotations

@@ -88,7 +88,8 @@ def test_a_callback_that_cannot_be_built_is_one_config_error(entry, match):
 
 
 def test_callbacks_are_built_in_order_and_attached_their_way():
-    counter, attached = build_callbacks({"a": {"path": f"{HERE}.Counter", "every": 2}, "b": {"path": f"{HERE}:Attached"}})
+    counter, attached = build_callbacks({"a": {"path": f"{HERE}.Counter", "every": 2},
+                                         "b": {"path": f"{HERE}:Attached"}})
     assert (type(counter), counter.every, type(attached)) == (Counter, 2, Attached)
 
     class FakeTrainer:
