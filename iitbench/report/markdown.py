@@ -16,8 +16,12 @@ def fmt_acc(acc: dict[str, Any] | None) -> str:
 
 
 def run_table(results: dict[str, Any]) -> str:
-    """One run: config, acc, ±CI, n (what `iitbench run` prints)."""
+    """One run: config, acc, ±CI, n (what `iitbench run` prints); a cloze run: one row per benchmark."""
     metrics = results.get("metrics", {})
+    if (results.get("settings", {}).get("prompt_format") or {}).get("candidates") == "cloze":
+        from iitbench.report.benchmark_table import benchmark_table
+
+        return benchmark_table(metrics)
     rows = ["| config | acc | ±CI | n |", "|---|---:|---:|---:|"]
     groups = list(metrics.get("per_config", {}).items()) + [("overall", metrics.get("overall"))]
     for name, acc in groups:

@@ -17,7 +17,9 @@ from typing import Literal
 
 from iitbench.data.types import Item
 from iitbench.errors import ModelError, UserError
-from iitbench.models.protocol import Adapter, ChoiceRequest, ChoiceResult, GenerateRequest, Message
+from iitbench.models.protocol import (Adapter, ChoiceRequest, ChoiceResult, GenerateRequest, Message,
+                                     TextScoreRequest)
+from iitbench.runner import cloze
 from iitbench.runner.render import PromptFormat, parse_choice, render, rendered_length
 from iitbench.runner.samplelog import RecordKey, SampleLog
 from iitbench.schema import SampleRecord
@@ -50,6 +52,9 @@ class RunSettings:
             raise UserError(f"--limit {self.limit}: must be at least 1")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise UserError(f"--seed {self.seed!r}: give an integer")
+        if self.prompt_format.is_cloze and self.mode == "free-running" and self.free_running_source == "generate":
+            raise UserError("--candidates cloze scores options as raw-text continuations; free-running with "
+                            "--free-running-source generate needs a chat prompt: use --candidates text or letter")
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,7 @@ class TurnTask:
     turn: int
     messages: tuple[Message, ...]
     choices: tuple[str, ...]
+    context: str | None = None  # the raw-text prompt when the format is cloze (`iitbench.runner.cloze`)
 
     @property
     def key(self) -> str:
@@ -74,6 +80,11 @@ def _argmax(values: Sequence[float]) -> int:
     return best
 
 
+def _norm_length(task: TurnTask, choice: str) -> int:
+    # cloze follows lm-eval's acc_norm (characters); the chat formats keep their byte-length normalisation
+    return cloze.norm_length(choice) if task.context is not None else max(1, len(choice.encode("utf-8")))
+
+
 def make_record(task: TurnTask, mode: str, result: ChoiceResult | None, reason: str | None,
                 prediction: int | None = None, response: str | None = None) -> SampleRecord:
     item, turn = task.item, task.turn
@@ -82,10 +93,12 @@ def make_record(task: TurnTask, mode: str, result: ChoiceResult | None, reason: 
                            "position": item.position(turn), "source": item.turns[turn].source, "mode": mode,
                            "status": "n/a" if result is None else "ok", "reason": reason, "loglik": [], "n_tokens": [],
                            "prediction": None, "prediction_norm": None, "gold": gold, "correct": None,
-                           "correct_norm": None, "response": response}
+                           "correct_norm": None, "response": response,
+                           "subject": (item.turns[turn].meta or {}).get("subject"),
+                           "category": (item.turns[turn].meta or {}).get("category")}
     if result is not None:
         ll = [float(x) for x in result.logliks]
-        norm = [x / max(1, len(c.encode("utf-8"))) for x, c in zip(ll, task.choices)]
+        norm = [x / _norm_length(task, c) for x, c in zip(ll, task.choices)]
         pred = _argmax(ll) if prediction is None else prediction
         pred_norm = _argmax(norm)
         rec.update(loglik=ll, n_tokens=[int(n) for n in result.n_tokens], prediction=pred,
@@ -129,8 +142,28 @@ class Engine:
         return out
 
     def _task(self, item: Item, turn: int, answers: list[str]) -> TurnTask:
+        context = cloze.render_cloze(item, turn, answers) if self.fmt.is_cloze else None
         return TurnTask(item=item, turn=turn, messages=render(item, turn, self.root, self.fmt, answers),
-                    choices=self.fmt.candidates_for(item.turns[turn]))
+                        choices=self.fmt.candidates_for(item.turns[turn]), context=context)
+
+    def _score_cloze(self, batch: list[TurnTask]) -> list[ChoiceResult]:
+        """Each option as the raw-text continuation of the task's context (`Adapter.score_text`)."""
+        requests = [TextScoreRequest(key=f"{t.key}/{i}", context=t.context or "", continuation=cloze.TARGET_DELIMITER + c)
+                    for t in batch for i, c in enumerate(t.choices)]
+        try:
+            scores = self.adapter.score_text(requests)
+        except NotImplementedError:
+            raise UserError(f"--candidates cloze: model {type(self.adapter).__name__} cannot score raw text; use "
+                            "--candidates text or letter") from None
+        if len(scores) != len(requests):
+            raise ModelError(f"{type(self.adapter).__name__}.score_text returned {len(scores)} results for "
+                             f"{len(requests)} requests")
+        out, at = [], 0
+        for t in batch:
+            mine = scores[at:at + len(t.choices)]
+            at += len(t.choices)
+            out.append(ChoiceResult(logliks=tuple(s.loglik for s in mine), n_tokens=tuple(s.n_tokens for s in mine)))
+        return out
 
     # --- batching ------------------------------------------------------------------------------------------------
     def _process(self, tasks: list[TurnTask]) -> None:
@@ -138,7 +171,8 @@ class Engine:
         na: list[SampleRecord] = []
         ready: list[TurnTask] = []
         for t in tasks:
-            reason = self.adapter.accepts(t.messages)
+            has_image = t.context is not None and any(m.images for m in t.messages)
+            reason = cloze.TEXT_ONLY if has_image else self.adapter.accepts(t.messages)
             if reason is None:
                 ready.append(t)
             else:
@@ -162,8 +196,11 @@ class Engine:
 
     def _score_batch(self, batch: list[TurnTask]) -> list[SampleRecord]:
         name = type(self.adapter).__name__
-        requests = [ChoiceRequest(key=t.key, messages=t.messages, choices=t.choices) for t in batch]
-        results = self.adapter.score_choices(requests)
+        if self.fmt.is_cloze:
+            results = self._score_cloze(batch)
+        else:
+            requests = [ChoiceRequest(key=t.key, messages=t.messages, choices=t.choices) for t in batch]
+            results = self.adapter.score_choices(requests)
         if len(results) != len(batch):
             raise ModelError(f"{name}.score_choices returned {len(results)} results for {len(batch)} requests")
         for t, r in zip(batch, results):

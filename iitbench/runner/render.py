@@ -19,11 +19,14 @@ from typing import Literal
 from iitbench.data.types import ImagePart, Item, TextPart, Turn
 from iitbench.errors import DataError
 from iitbench.models.protocol import ANSWER_FORMATS, ImageRef, Message, MessagePart, stable_hash
+from iitbench.runner import cloze
 
 LETTERS = string.ascii_uppercase
 LETTER_INSTRUCTION = "\nAnswer with the option's letter from the given choices directly."
 TEXT_INSTRUCTION = "\nAnswer with the option's text from the given choices directly."
-CANDIDATES = ANSWER_FORMATS  # what is scored: the option letters or the option texts
+# What is scored: the option letters, the option texts (both as the assistant's chat reply) or the option texts as
+# the raw-text continuation of a cloze prompt (`iitbench.runner.cloze`, lm-eval's multiple-choice convention).
+CANDIDATES = (*ANSWER_FORMATS, "cloze")
 # Rough cost of an image in "characters" when sorting requests by length; only the order of batches depends on it.
 IMAGE_LENGTH = 1000
 
@@ -34,8 +37,9 @@ class PromptFormat:
 
     option_template: str = "\n{letter}. {text}"
     instruction: str = LETTER_INSTRUCTION
-    #: "letter": score "A", "B", ...; "text": score the option texts (the context answer is then the option text).
-    candidates: Literal["letter", "text"] = "letter"
+    #: "letter": score "A", "B", ...; "text": score the option texts (the context answer is then the option text);
+    #: "cloze": score the option texts after a raw-text prompt, no chat template (`iitbench.runner.cloze`).
+    candidates: Literal["letter", "text", "cloze"] = "letter"
 
     @classmethod
     def for_candidates(cls, candidates: str) -> PromptFormat:
@@ -45,13 +49,22 @@ class PromptFormat:
                    candidates=candidates)  # type: ignore[arg-type]
 
     @property
+    def is_cloze(self) -> bool:
+        return self.candidates == "cloze"
+
+    @property
     def hash(self) -> str:
-        return stable_hash(dataclasses.asdict(self))
+        fields = dataclasses.asdict(self)
+        if self.is_cloze:  # only then, so that the hashes of letter/text runs stay what they were
+            fields["cloze"] = cloze.CONVENTIONS
+        return stable_hash(fields)
 
     def to_json(self) -> dict[str, str]:
         return dataclasses.asdict(self)
 
     def candidates_for(self, turn: Turn) -> tuple[str, ...]:
+        if self.is_cloze:
+            return cloze.choices_of(turn)
         if self.candidates == "text":
             return turn.choices
         return tuple(LETTERS[: len(turn.choices)])
@@ -104,7 +117,7 @@ def parse_choice(text: str, turn: Turn, fmt: PromptFormat) -> int | None:
 
         return read_reply(text, rule, len(turn.choices))
     reply = text.strip()
-    if fmt.candidates == "text":
+    if fmt.candidates in ("text", "cloze"):
         folded = reply.casefold().rstrip(".")
         for i, c in enumerate(turn.choices):
             if folded == c.strip().casefold():

@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from iitbench.errors import DataError
-from iitbench.schema import SampleRecord
+from iitbench.schema import OPTIONAL_RECORD_KEYS, SampleRecord
 
 SAMPLES_FILE = "samples.jsonl"
 
 #: Key order of a record: the fields of `iitbench.schema.SampleRecord`, in order.
 RECORD_KEYS = tuple(SampleRecord.__annotations__)
+#: Keys added after the first release: a record without them (an older run) reads back with null there.
+OPTIONAL_KEYS = OPTIONAL_RECORD_KEYS
 
 RecordKey = tuple[str, int]
 
@@ -30,13 +32,15 @@ FSYNC_INTERVAL_S = 1.0
 
 
 def dumps_record(rec: SampleRecord) -> str:
-    return json.dumps({k: rec[k] for k in RECORD_KEYS}, ensure_ascii=False, allow_nan=True) + "\n"
+    return json.dumps({k: rec.get(k) for k in RECORD_KEYS}, ensure_ascii=False, allow_nan=True) + "\n"
 
 
 def _check(obj: Any, where: str) -> SampleRecord:
-    if not isinstance(obj, dict) or any(k not in obj for k in RECORD_KEYS):
-        missing = [k for k in RECORD_KEYS if not isinstance(obj, dict) or k not in obj]
+    if not isinstance(obj, dict) or any(k not in obj for k in RECORD_KEYS if k not in OPTIONAL_KEYS):
+        missing = [k for k in RECORD_KEYS if k not in OPTIONAL_KEYS and (not isinstance(obj, dict) or k not in obj)]
         raise DataError(f"{where}: not a sample record (missing {missing[:3]}); delete the run directory and rerun")
+    for k in OPTIONAL_KEYS:
+        obj.setdefault(k, None)
     return obj
 
 

@@ -43,7 +43,7 @@ def test_not_applicable_records_are_counted_apart_from_n():
 
 def test_accuracy_is_null_when_nothing_applicable():
     acc = accuracy([_rec(status="n/a")])
-    assert acc == {"acc": None, "acc_norm": None, "n": 0, "n_na": 1, "stderr": None, "ci95": None}
+    assert acc == {"acc": None, "acc_norm": None, "n": 0, "n_na": 1, "stderr": None, "ci95": None, "ci95_norm": None}
 
 
 def test_compute_metrics_groups_scored_turns_and_orders_turns_numerically():

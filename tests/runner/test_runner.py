@@ -87,7 +87,8 @@ def test_text_only_model_gets_not_applicable_records_for_image_dialogues(small_d
                                                            mode="free-running").run_dir)}
     assert fr[("TTV-000", 1)]["status"] == "ok" and fr[("TTV-000", 2)]["status"] == "n/a"
     m = _run(TextOnlyAdapter(), small_ds, tmp_path / "tf").results["metrics"]
-    assert m["per_config"]["V"] == {"acc": None, "acc_norm": None, "n": 0, "n_na": 8, "stderr": None, "ci95": None}
+    assert m["per_config"]["V"] == {"acc": None, "acc_norm": None, "n": 0, "n_na": 8, "stderr": None, "ci95": None,
+                                   "ci95_norm": None}
 
 
 def test_rerun_resumes_without_recomputing(small_ds, tmp_path):
@@ -139,7 +140,7 @@ def test_results_file_has_schema_keys(small_ds, tmp_path):
     assert set(res) == {"schema_version", "model", "data", "settings", "metrics", "provenance"}
     assert set(res["model"]) == {"name", "args", "fingerprint", "parameters", "dtype", "device", "chat_template_hash"}
     assert set(res["settings"]) >= {"mode", "prompt_hash", "prompt_format", "batch_size", "seed", "limit"}
-    assert set(res["metrics"]["per_config"]["TT"]) == {"acc", "acc_norm", "n", "n_na", "stderr", "ci95"}
+    assert set(res["metrics"]["per_config"]["TT"]) == {"acc", "acc_norm", "n", "n_na", "stderr", "ci95", "ci95_norm"}
     assert res["provenance"]["timings"]["computed"] == 48
 
 
