@@ -1,5 +1,8 @@
 """`hf-causal:<dir-or-hub-id>`: any Hugging Face `AutoModelForCausalLM` (a text-only base LLM).
 
+A `.gguf` file (or a folder without config.json holding one) is converted once into a safetensors folder in the
+iitbench cache and loaded from there (`iitbench.models.gguf_cache`); `describe()["gguf"]` is its provenance.
+
 Prompts: the tokenizer's own chat template (`apply_chat_template(..., add_generation_prompt=True)`); a tokenizer
 without one needs `--model-args plain_template=true`, which renders `PLAIN_TEMPLATE` ("User: ...", "Assistant: ..."
 lines ending with "Assistant: "). `chat_template=FILE.jinja` uses a template file instead. The sha256 of the template
@@ -33,6 +36,7 @@ import torch
 
 from iitbench.errors import ModelError
 from iitbench.models import hf_common as hc
+from iitbench.models.gguf_cache import convert_if_gguf
 from iitbench.models.hf_loglik import ScoreSeq, move_trailing_space, score_sequences, split_point, truncate_left
 from iitbench.models.placement import IN_MEMORY, input_device, parse_device_map
 from iitbench.models.prefix_share import TokenTally, score_shared, supports_prefix_sharing, tally_naive
@@ -74,6 +78,7 @@ class HFCausalAdapter(hc.WeightsIdentity, Adapter):
     """Any Hugging Face AutoModelForCausalLM: a text-only base LLM, scored by continuation log-likelihood."""
 
     name = "hf-causal"
+    gguf: dict[str, Any] | None = None  # provenance of the GGUF conversion the weights come from, if any
 
     def __init__(self, path: str, dtype: str = "auto", device: str = "cpu", chat_template: bool | str = True,
                  plain_template: bool = False, max_length: int | None = None, truncation: str = "left",
@@ -84,12 +89,14 @@ class HFCausalAdapter(hc.WeightsIdentity, Adapter):
 
         hc.check_model_args(truncation, max_length, batch_size, trust_remote_code=trust_remote_code,
                             allow_pickle=allow_pickle)
-        self.path = hc.check_source(path)
         self.revision = None if revision is None else str(revision)
         self.device = hc.resolve_device(device)
         self.device_map = parse_device_map(device_map)
         spread = self.device_map is not None and torch.cuda.is_available()
         self.dtype = hc.resolve_dtype(dtype, "cuda" if spread else self.device)  # auto: bf16 on CUDA, fp32 on CPU
+        converted = convert_if_gguf(path)  # a .gguf (or a folder with one): its cached conversion; args checked first
+        self.gguf = converted.provenance if converted is not None else None
+        self.path = hc.check_source(converted.folder if converted is not None else path)
         self.batch_size = batch_size  # sequences per forward pass; scores do not depend on it
         common = {"revision": self.revision, "trust_remote_code": trust_remote_code}
         self.tokenizer = hc.load_or_explain("tokenizer", self.path,
@@ -366,4 +373,5 @@ class HFCausalAdapter(hc.WeightsIdentity, Adapter):
             "truncated_requests": self.truncated_requests,
             "prefix_sharing": self.prefix_sharing,
             **self.tally.to_json(),
+            **({"gguf": dict(self.gguf)} if self.gguf else {}),
         }
