@@ -31,6 +31,7 @@ MODELS.register("wings-base", "iitbench.models.wings:WingsBaseAdapter")
 MODELS.register("base-tiny", "iitbench.models.zoo:BaseTiny")
 MODELS.register("llava-tiny", "iitbench.models.zoo:LlavaTiny")
 MODELS.register("wings-tiny", "iitbench.models.zoo:WingsTiny")
+MODELS.register("smollm2-135m", "iitbench.models.smollm2:SmolLM2")
 
 
 def parse_model_args(text: str | None) -> dict[str, Any]:
