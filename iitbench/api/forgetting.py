@@ -42,8 +42,8 @@ def forgetting(mllm: ModelLike, base: ModelLike, *, mllm_args: str | dict[str, A
                progress: bool = True) -> ForgettingResults:
     """Text forgetting of `mllm` relative to `base` (names/specs with their args, or adapter instances).
 
-    The MLLM's answer format (`candidates`, default: what it was trained for) is used for both, so both models get
-    the same prompts. Image items are not applicable to a text-only base and are left out of the pairing (counted).
+    One answer format is used for both, so both models get the same prompts: `candidates`, else the one the dataset
+    was built for (text-real: cloze), else what the MLLM was trained for. Image items are not applicable to a text-only base and are left out of the pairing (counted).
     """
     from iitbench.data.manifest import load_dataset_dir
     from iitbench.runner import RunSettings
@@ -52,7 +52,7 @@ def forgetting(mllm: ModelLike, base: ModelLike, *, mllm_args: str | dict[str, A
     if n_boot < 100:
         raise UserError(f"--n-boot {n_boot}: must be at least 100")
     if isinstance(suite, str) and suite in ("iit", "mm", "all"):
-        raise UserError(f"--suite {suite}: forgetting compares text skills; use text or a dataset directory")
+        raise UserError(f"--suite {suite}: forgetting compares text skills; use text, text-real or a dataset directory")
     path, _ = resolve_suite(suite, seed)
     out = Path(output) if output is not None else \
         RUNS_ROOT / "forgetting" / f"{model_slug(spec_of(mllm))}-vs-{model_slug(spec_of(base))}"
@@ -85,8 +85,9 @@ def _paired_runs(mllm, base, mllm_args, base_args, dataset, path: Path, out: Pat
     for role, model, args in (("mllm", mllm, mllm_args), ("base", base, base_args)):
         resolved = resolve_model(model, args, device)
         if settings is None:  # the MLLM's answer format, for both models: identical prompts
-            settings = RunSettings(batch_size=batch_size, limit=limit, seed=seed, prompt_format=PromptFormat
-                                   .for_candidates(candidates or resolved.adapter.capabilities.candidates))
+            chosen = candidates or dataset.card.build.get("candidates") or resolved.adapter.capabilities.candidates
+            settings = RunSettings(batch_size=batch_size, limit=limit, seed=seed,
+                                   prompt_format=PromptFormat.for_candidates(chosen))
         outcome = run_dataset(resolved.adapter, dataset, settings, out / role, model_spec=resolved.spec,
                               model_args=resolved.args, dataset_path=str(path), progress=progress)
         runs[role] = RunResults(outcome.run_dir, outcome.results, outcome.computed, outcome.resumed,

@@ -1,7 +1,10 @@
 """Text forgetting as a pure function of two runs' sample records: the MLLM vs its base LLM, item by item.
 
 Records are paired on (item id, turn) of scored, applicable turns; a pair exists only when both models answered
-the item. Grouped per task (the scored turn's source, e.g. "synth.arith" or "mmlu") and overall.
+the item. Grouped per task (the scored turn's source, e.g. "synth.arith" or "mmlu"), per category when the records
+carry one (MMLU's four: "mmlu/stem", ...) and overall. Where MMLU's subject-clustered records are in a group, its
+delta also gets a cluster-bootstrap CI (`iitbench.metrics.clustered`): the item-level one is too narrow there.
+The same comparisons on acc_norm (length-normalised predictions) are under `*_norm`.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from iitbench.metrics.paired import PairedComparison, compare_paired
+from iitbench.metrics.clustered import cluster_bootstrap_ci, cluster_of, has_clusters
+from iitbench.metrics.paired import compare_paired
 from iitbench.schema import SampleRecord
 
 Record = SampleRecord  # one line of samples.jsonl
@@ -22,21 +26,38 @@ def _scored(records: Iterable[Record]) -> dict[tuple[str, int], Record]:
 
 def paired_forgetting(mllm: Iterable[Record], base: Iterable[Record], n_boot: int = 2000,
                       seed: int = 0) -> dict[str, Any]:
-    """{"per_task": {task: comparison}, "overall": comparison, "n_unpaired": {...}}; delta = MLLM - base."""
+    """{"per_task": {task: comparison}, "overall": comparison, "n_unpaired": {...}}; delta = MLLM - base.
+    With categorised records also "per_category"; "per_task_norm" / "overall_norm" compare acc_norm."""
     a, b = _scored(mllm), _scored(base)
     keys = sorted(set(a) & set(b))
     groups: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    categories: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for k in keys:
         groups[a[k]["source"]].append(k)
+        if a[k].get("category"):
+            categories[f"{a[k]['source']}/{a[k]['category']}"].append(k)
 
-    def compare(ks: list[tuple[str, int]]) -> PairedComparison:
-        return compare_paired([a[k]["correct"] for k in ks], [b[k]["correct"] for k in ks],
-                              [a[k]["prediction"] for k in ks], [b[k]["prediction"] for k in ks],
-                              n_boot=n_boot, seed=seed)
+    def compare(ks: list[tuple[str, int]], norm: bool = False) -> dict[str, Any]:
+        field, pred = ("correct_norm", "prediction_norm") if norm else ("correct", "prediction")
+        out = compare_paired([a[k][field] for k in ks], [b[k][field] for k in ks], [a[k][pred] for k in ks],
+                             [b[k][pred] for k in ks], n_boot=n_boot, seed=seed).to_json()
+        if has_clusters([a[k] for k in ks]):
+            diff = [float(bool(a[k][field])) - float(bool(b[k][field])) for k in ks]
+            ci = cluster_bootstrap_ci(diff, [cluster_of(a[k]) for k in ks], n_boot=n_boot, seed=seed)
+            out["delta_ci95_cluster"] = list(ci) if ci else None
+            out["n_clusters"] = len({cluster_of(a[k]) for k in ks})
+        return out
 
-    return {
-        "per_task": {task: compare(ks).to_json() for task, ks in sorted(groups.items())},
-        "overall": compare(keys).to_json(),
+    result = {
+        "per_task": {task: compare(ks) for task, ks in sorted(groups.items())},
+        "overall": compare(keys),
+        "per_task_norm": {task: compare(ks, norm=True) for task, ks in sorted(groups.items())},
+        "overall_norm": compare(keys, norm=True),
         "n_unpaired": {"mllm_only": len(set(a) - set(b)), "base_only": len(set(b) - set(a))},
-        "bootstrap": {"n_boot": n_boot, "seed": seed, "unit": "item", "interval": "percentile 95%"},
+        "bootstrap": {"n_boot": n_boot, "seed": seed, "unit": "item", "interval": "percentile 95%",
+                      "cluster_unit": "subject (MMLU), else item"},
     }
+    if categories:
+        result["per_category"] = {c: compare(ks) for c, ks in sorted(categories.items())}
+        result["per_category_norm"] = {c: compare(ks, norm=True) for c, ks in sorted(categories.items())}
+    return result

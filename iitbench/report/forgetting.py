@@ -23,10 +23,14 @@ def forgetting_markdown(summary: dict[str, Any]) -> str:
              f"{md_escape(str(models['base']['name']))}", "",
              "Delta = MLLM − base, in points; CI = paired bootstrap 95% over items; p = McNemar exact.", "",
              "| task | base | MLLM | delta | 95% CI | p | agree | n |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    rows = list(summary["comparison"]["per_task"].items()) + [("**overall**", summary["comparison"]["overall"])]
+    comp = summary["comparison"]
+    rows = (list(comp["per_task"].items()) + [(f"{k} (category)", v) for k, v in comp.get("per_category", {}).items()]
+            + [("**overall**", comp["overall"])])
     for task, c in rows:
-        ci = c["delta_ci95"]
-        ci_s = "—" if ci is None else f"[{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}]"
+        # MMLU's rows: the subject-clustered interval (marked *), the item-level one is too narrow there
+        ci = c.get("delta_ci95_cluster") or c["delta_ci95"]
+        star = "*" if c.get("delta_ci95_cluster") else ""
+        ci_s = "—" if ci is None else f"[{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}]{star}"
         delta = "—" if c["delta"] is None else f"{100 * c['delta']:+.1f}"
         task = task if task == "**overall**" else md_escape(str(task))
         lines.append(f"| {task} | {_pct(c['acc_b'])} | {_pct(c['acc_a'])} | {delta} | {ci_s} | {_p(c['mcnemar_p'])} "
@@ -39,6 +43,13 @@ def forgetting_markdown(summary: dict[str, Any]) -> str:
     else:
         templates = (f"the chat templates differ (MLLM {str(t['mllm_chat_template_hash'])[:12]}, "
                      f"base {str(t['base_chat_template_hash'])[:12]}): part of the delta may be the template")
+    if comp.get("per_category"):
+        lines += ["", "\\* resampling whole MMLU subjects (cluster bootstrap); other rows resample items."]
+    if comp.get("overall_norm", {}).get("delta") is not None:
+        n = comp["overall_norm"]
+        ci = n.get("delta_ci95_cluster") or n["delta_ci95"]
+        lines += ["", f"acc_norm (length-normalised): overall delta {100 * n['delta']:+.1f} "
+                      f"[{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}], p {_p(n['mcnemar_p'])}; per task in forgetting.json."]
     lines += ["", f"Prompt format hash {t['prompt_hash'][:12]}; {templates}."]
     return "\n".join(lines) + "\n"
 

@@ -51,7 +51,7 @@ def test_pairing_is_tighter_than_ignoring_it_for_correlated_outcomes():
 
 def _rec(item, correct, pred, source="s", status="ok", scored=True):
     return {"id": item, "turn": 0, "scored": scored, "status": status, "source": source, "correct": correct,
-            "prediction": pred}
+            "prediction": pred, "correct_norm": correct, "prediction_norm": pred}
 
 
 def test_paired_forgetting_groups_by_task_and_counts_unpaired_items():
