@@ -129,7 +129,8 @@ def _run_locked(adapter: Adapter, dataset: Dataset, settings: RunSettings, run_d
         wall = time.perf_counter() - t0
         results = build_results(adapter=adapter, model_spec=model_spec, model_args=model_args,
                                 data=data_info(dataset, dataset_path, len(items)), settings=settings_info(settings),
-                                metrics=_metrics(ordered, dataset), started=started, wall_s=wall, computed=computed)
+                                metrics=_metrics(ordered, dataset), started=started, wall_s=wall, computed=computed,
+                                chat_template=not settings.prompt_format.is_cloze)  # cloze prompts are raw text
         write_results(run_dir, results)
     barrier(world)  # results.json is written
     if not world.is_main:
