@@ -63,7 +63,7 @@ class RunResults:
     @classmethod
     def load(cls, run_dir: str | Path) -> RunResults:
         from iitbench.report.markdown import run_table
-        from iitbench.runner.results import RESULTS_FILE
+        from iitbench.schema import RESULTS_FILE
 
         run_dir = Path(run_dir)
         results = _read_json(run_dir / RESULTS_FILE, "results.json (run `iitbench run` first)")
@@ -80,7 +80,8 @@ class RunResults:
 
     def samples(self) -> list[dict[str, Any]]:
         """The per-turn records, in file order."""
-        from iitbench.runner.samplelog import SAMPLES_FILE, read_records
+        from iitbench.run_files import read_records
+        from iitbench.schema import SAMPLES_FILE
 
         lm = self.run_dir / "lm_eval_samples.jsonl"
         if self.lm_eval is not None or (lm.is_file() and not (self.run_dir / SAMPLES_FILE).is_file()):

@@ -89,8 +89,8 @@ def unit_name(name: str) -> str:
 def compare_runs(run_a: str | Path, run_b: str | Path, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
     """`paired_benchmark` for two run directories of the same benchmark dataset (read from the runs' files)."""
     from iitbench.data.manifest import load_dataset_dir
-    from iitbench.report.runs import load_run
-    from iitbench.runner.samplelog import SAMPLES_FILE, read_records
+    from iitbench.run_files import load_run, read_records
+    from iitbench.schema import SAMPLES_FILE
 
     views = [load_run(Path(p)) for p in (run_a, run_b)]
     names = [(v.metrics.get("benchmark") or {}).get("name") for v in views]

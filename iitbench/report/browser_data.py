@@ -22,7 +22,8 @@ from iitbench.errors import DataError
 from iitbench.report.browser_images import ImageTable
 from iitbench.report.doc import Browser, Para, Section
 from iitbench.report.inputs import ReportInputs
-from iitbench.runner.samplelog import SAMPLES_FILE, read_records
+from iitbench.run_files import read_records
+from iitbench.schema import SAMPLES_FILE
 
 LOGLIK_DIGITS = 3  # enough to see which option won; full precision would double the page
 

@@ -9,10 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from iitbench.errors import UserError
-from iitbench.report.runs import RunView, load_run
-from iitbench.runner.identity import RUN_FILE
-from iitbench.runner.results import RESULTS_FILE
-from iitbench.runner.samplelog import SAMPLES_FILE
+from iitbench.run_files import RunView, load_run
+from iitbench.schema import RESULTS_FILE, RUN_FILE, SAMPLES_FILE
 
 FORGETTING_FILE = "forgetting.json"
 LAWS_FILE = "laws_summary.json"

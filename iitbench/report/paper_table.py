@@ -14,7 +14,7 @@ from typing import Any
 from iitbench.errors import UserError
 from iitbench.report.doc import Para, Section, Table
 from iitbench.report.inputs import ReportInputs
-from iitbench.report.runs import RunView
+from iitbench.run_files import RunView
 
 COLUMNS = (("mme", "perception", "MME perception"), ("mme", "cognition", "MME cognition"),
            ("scienceqa-img", "accuracy", "ScienceQA-IMG"), ("hallusionbench", "aAcc", "HallusionBench aAcc"),

@@ -8,7 +8,7 @@ from typing import Any
 
 from iitbench.report.doc import Para, Section, Table
 from iitbench.report.inputs import ForgettingView, LawsView, ReportInputs
-from iitbench.report.runs import RunView
+from iitbench.run_files import RunView
 
 
 def _v(x: Any) -> str:

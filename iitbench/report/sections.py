@@ -15,7 +15,7 @@ from iitbench.report.inputs import ForgettingView, LawsView, ReportInputs
 from iitbench.report.markdown import fmt_acc
 from iitbench.report.paper_table import paper_section
 from iitbench.report.provenance import provenance_section
-from iitbench.report.runs import RunView
+from iitbench.run_files import RunView
 
 MIN_MODELS_FOR_SCATTER = 3
 

@@ -14,9 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from iitbench.errors import UserError
-from iitbench.runner.samplelog import SAMPLES_FILE
-
-RUN_FILE = "run.json"
+from iitbench.schema import RUN_FILE, SAMPLES_FILE
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,7 @@ import iitbench
 from iitbench.data.manifest import Dataset
 from iitbench.models.protocol import Adapter
 from iitbench.runner.engine import RunSettings
-from iitbench.schema import SCHEMA_VERSION, DataInfo, ResultsFile, Settings
-
-RESULTS_FILE = "results.json"
+from iitbench.schema import RESULTS_FILE, SCHEMA_VERSION, DataInfo, ResultsFile, Settings
 
 
 def utc_now() -> str:
@@ -83,7 +81,9 @@ def build_results(*, adapter: Adapter, model_spec: str, model_args: dict[str, An
         "schema_version": SCHEMA_VERSION,
         "model": {"name": model_spec, "args": dict(model_args), "fingerprint": desc.get("fingerprint") or adapter.fingerprint(),
                   "parameters": desc.get("parameters"), "dtype": desc.get("dtype"), "device": desc.get("device"),
-                  "chat_template_hash": desc.get("chat_template_hash") if chat_template else None},
+                  "chat_template_hash": desc.get("chat_template_hash") if chat_template else None,
+                  # where converted weights came from (a GGUF file: its name, sha256, quantisation, ...)
+                  **({"gguf": desc["gguf"]} if desc.get("gguf") else {})},
         "data": data,
         "settings": settings,
         "metrics": metrics,  # type: ignore[typeddict-item]

@@ -5,6 +5,7 @@ in flight; a torn last line is dropped on reload. fsync (which only matters if t
 at most once per `FSYNC_INTERVAL_S` and at close: one fsync per batch would cap batch-size-1 runs of fast models at a
 few hundred turns/s. When the run ends the file is rewritten atomically in
 canonical order (dataset item order, then turn), so interrupted-and-resumed and uninterrupted runs give the same bytes.
+Reading the file back (`read_records`, torn-line repair included) is iitbench/run_files.py's, shared with every reader.
 """
 
 from __future__ import annotations
@@ -14,17 +15,10 @@ import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
-from iitbench.errors import DataError
-from iitbench.schema import OPTIONAL_RECORD_KEYS, SampleRecord
-
-SAMPLES_FILE = "samples.jsonl"
-
-#: Key order of a record: the fields of `iitbench.schema.SampleRecord`, in order.
-RECORD_KEYS = tuple(SampleRecord.__annotations__)
-#: Keys added after the first release: a record without them (an older run) reads back with null there.
-OPTIONAL_KEYS = OPTIONAL_RECORD_KEYS
+from iitbench.run_files import RECORD_KEYS, read_records
+from iitbench.schema import SAMPLES_FILE, SampleRecord
 
 RecordKey = tuple[str, int]
 
@@ -33,46 +27,6 @@ FSYNC_INTERVAL_S = 1.0
 
 def dumps_record(rec: SampleRecord) -> str:
     return json.dumps({k: rec.get(k) for k in RECORD_KEYS}, ensure_ascii=False, allow_nan=True) + "\n"
-
-
-def _check(obj: Any, where: str) -> SampleRecord:
-    if not isinstance(obj, dict) or any(k not in obj for k in RECORD_KEYS if k not in OPTIONAL_KEYS):
-        missing = [k for k in RECORD_KEYS if k not in OPTIONAL_KEYS and (not isinstance(obj, dict) or k not in obj)]
-        raise DataError(f"{where}: not a sample record (missing {missing[:3]}); delete the run directory and rerun")
-    for k in OPTIONAL_KEYS:
-        obj.setdefault(k, None)
-    return obj
-
-
-def read_records(path: Path, repair: bool = False) -> list[SampleRecord]:
-    """All complete records of a samples file. A torn last line (no newline or bad JSON) is dropped, and with
-    `repair` cut from the file so appends continue on a clean line; damage anywhere else is a DataError."""
-    path = Path(path)
-    if not path.is_file():
-        return []
-    data = path.read_bytes()
-    lines = data.split(b"\n")
-    # After the final "\n" split() leaves b"" (clean end) or a partial line (torn write).
-    tail = lines.pop()
-    good_end = len(data) - len(tail)
-    records: list[SampleRecord] = []
-    for lineno, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            if lineno == len(lines):  # a torn line that happens to end where a newline was flushed
-                good_end -= len(line) + 1
-                break
-            raise DataError(f"{path}:{lineno}: malformed record; delete the run directory and rerun") from None
-        records.append(_check(obj, f"{path}:{lineno}"))
-    if repair and good_end != len(data):
-        with open(path, "r+b") as fh:
-            fh.truncate(good_end)
-            fh.flush()
-            os.fsync(fh.fileno())
-    return records
 
 
 class SampleLog:

@@ -1,18 +1,65 @@
-"""Reading run directories for reports: results.json, or the metrics recomputed from samples.jsonl when the run
-was interrupted before writing it. Reports read files, never models."""
+"""Reading a run directory (`iitbench run --output`): its sample records, and its results as reports see them
+(results.json, or the metrics recomputed from samples.jsonl when the run was interrupted before writing it).
+
+It sits below everything that reads runs, so none of them reaches into another: reports, the multimodal suites'
+paired comparison (iitbench/mmsuite/compare.py), the API, and the runner itself when it resumes. File names and the
+record layout are the schema's (iitbench/schema.py); the runner writes the files (iitbench/runner/).
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from iitbench.errors import UserError
-from iitbench.metrics import compute_metrics
-from iitbench.runner.identity import RUN_FILE
-from iitbench.runner.results import RESULTS_FILE
-from iitbench.runner.samplelog import SAMPLES_FILE, read_records
+from iitbench.errors import DataError, UserError
+from iitbench.schema import OPTIONAL_RECORD_KEYS, RESULTS_FILE, RUN_FILE, SAMPLES_FILE, SampleRecord
+
+#: Key order of a record: the fields of `iitbench.schema.SampleRecord`, in order.
+RECORD_KEYS = tuple(SampleRecord.__annotations__)
+
+
+def _check(obj: Any, where: str) -> SampleRecord:
+    if not isinstance(obj, dict) or any(k not in obj for k in RECORD_KEYS if k not in OPTIONAL_RECORD_KEYS):
+        missing = [k for k in RECORD_KEYS
+                   if k not in OPTIONAL_RECORD_KEYS and (not isinstance(obj, dict) or k not in obj)]
+        raise DataError(f"{where}: not a sample record (missing {missing[:3]}); delete the run directory and rerun")
+    for k in OPTIONAL_RECORD_KEYS:
+        obj.setdefault(k, None)
+    return obj
+
+
+def read_records(path: Path, repair: bool = False) -> list[SampleRecord]:
+    """All complete records of a samples file. A torn last line (no newline or bad JSON) is dropped, and with
+    `repair` cut from the file so appends continue on a clean line; damage anywhere else is a DataError."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    data = path.read_bytes()
+    lines = data.split(b"\n")
+    # After the final "\n" split() leaves b"" (clean end) or a partial line (torn write).
+    tail = lines.pop()
+    good_end = len(data) - len(tail)
+    records: list[SampleRecord] = []
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            if lineno == len(lines):  # a torn line that happens to end where a newline was flushed
+                good_end -= len(line) + 1
+                break
+            raise DataError(f"{path}:{lineno}: malformed record; delete the run directory and rerun") from None
+        records.append(_check(obj, f"{path}:{lineno}"))
+    if repair and good_end != len(data):
+        with open(path, "r+b") as fh:
+            fh.truncate(good_end)
+            fh.flush()
+            os.fsync(fh.fileno())
+    return records
 
 
 @dataclass(frozen=True)
@@ -52,6 +99,8 @@ def load_run(path: Path, recompute: bool = False) -> RunView:
         return RunView(path=path, results=results, partial=False)
     if not samples.is_file():
         raise UserError(f"{path}: neither {RESULTS_FILE} nor {SAMPLES_FILE}; run `iitbench run --output {path}` first")
+    from iitbench.metrics import compute_metrics  # here: the runner reads records through this module, metrics-free
+
     out = dict(results) if results is not None else _stub(path)
     out["metrics"] = compute_metrics(read_records(samples))
     if results is not None:  # a finished run: its samples must still hold every record its results counted
@@ -92,3 +141,6 @@ def _stub(path: Path) -> dict[str, Any]:
     return {"model": {"name": ident.get("model", "?"), "fingerprint": ident.get("model_fingerprint")},
             "data": {"name": name, "fingerprint": ident.get("dataset_fingerprint")},
             "settings": {"mode": ident.get("mode", "?")}, "provenance": {}}
+
+
+__all__ = ["RECORD_KEYS", "RunView", "load_run", "read_records"]
