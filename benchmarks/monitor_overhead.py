@@ -66,7 +66,10 @@ def run(model: Path, data: Path, out: Path, steps: int, monitor: dict | None) ->
     cfg = TrainConfig(model_path=str(model), data_path=str(data / JSON_FILE), image_root=str(data), output_dir=str(out),
                       stage=2, lr_projector=1e-3, lr_learners=3e-4, lr_llm=5e-5, lr_router=3e-4, max_steps=steps,
                       per_device_train_batch_size=8, max_length=512, save_steps=10**9, logging_steps=10, seed=0,
-                      use_cpu=True, warmup_ratio=0.03, monitor=monitor)
+                      use_cpu=True, warmup_ratio=0.03,
+                      # the monitor is a wings-train callback named by import path (wings_ref/train/callbacks.py)
+                      callbacks={"monitor": {"path": "iitbench.monitor.wings_train.forgetting_monitor", **monitor}}
+                      if monitor else {})
     before, after = Clock(), ClockAfter()
     built = build_run(cfg, callbacks=[before])
     built.trainer.add_callback(after)  # after the monitor, which build_run attached
