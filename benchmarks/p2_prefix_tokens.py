@@ -23,8 +23,8 @@ from pathlib import Path
 
 from bench_model import make_bench_model
 
-from iitbench.datasets.suites import ensure_suite
 from iitbench.data.manifest import load_dataset_dir
+from iitbench.datasets.suites import ensure_suite
 from iitbench.models import load_model
 from iitbench.runner import PromptFormat, RunSettings, run_dataset
 

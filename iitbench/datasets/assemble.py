@@ -13,6 +13,7 @@ import random
 from collections import Counter
 from collections.abc import Sequence
 
+from iitbench.data.types import ImageBlob, ImagePart, Item, Part, Question, TextPart, Turn
 from iitbench.datasets.group import (
     GROUPINGS,
     EmbeddingGrouper,
@@ -24,7 +25,6 @@ from iitbench.datasets.group import (
     question_text,
 )
 from iitbench.datasets.write import blob_path
-from iitbench.data.types import ImageBlob, ImagePart, Item, Part, Question, TextPart, Turn
 from iitbench.errors import UserError
 
 _KIND_NAMES = {"T": "text-only", "V": "visual"}

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from iitbench.datasets.group import question_key
 from iitbench.data.types import Item, Question
+from iitbench.datasets.group import question_key
 from iitbench.errors import UserError
 
 # The paper's eight sources: the default of --sources.

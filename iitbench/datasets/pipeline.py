@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from iitbench import __version__
+from iitbench.data.types import DatasetCard, Item
 from iitbench.datasets.assemble import assemble, collect_images, used_questions
 from iitbench.datasets.embed import embedder_id
 from iitbench.datasets.inputs import SourceSet
 from iitbench.datasets.write import check_out_dir, write_build
-from iitbench.data.types import DatasetCard, Item
 
 
 def build_settings(inputs: SourceSet, configs: Sequence[str], per_config: int, seed: int, grouping: str,

@@ -12,14 +12,14 @@ import sys
 from pathlib import Path
 
 from iitbench import __version__
+from iitbench.data.manifest import CARD_FILE
+from iitbench.data.types import DatasetCard, Item
 from iitbench.datasets.assemble import assemble, to_turn
 from iitbench.datasets.grammar import DEFAULT_CONFIGS
 from iitbench.datasets.group import question_key
 from iitbench.datasets.inputs import load_synth_set
 from iitbench.datasets.pipeline import build_settings, write_items
 from iitbench.datasets.write import is_dataset_dir
-from iitbench.data.manifest import CARD_FILE
-from iitbench.data.types import DatasetCard, Item
 from iitbench.errors import UserError
 
 SUITES = ("iit", "text", "mm")

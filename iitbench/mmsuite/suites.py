@@ -18,9 +18,9 @@ import sys
 from pathlib import Path
 
 from iitbench import __version__
+from iitbench.data.types import Item, Question
 from iitbench.datasets.assemble import collect_images, to_turn
 from iitbench.datasets.write import is_dataset_dir, write_build
-from iitbench.data.types import Item, Question
 from iitbench.errors import UserError
 from iitbench.mmsuite import BENCHMARKS, PAPER_MM
 

@@ -12,8 +12,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from iitbench.datasets.assemble import collect_images, to_turn
 from iitbench.data.types import Item, Question
+from iitbench.datasets.assemble import collect_images, to_turn
 from iitbench.models.protocol import stable_hash
 from iitbench.monitor.config import MonitorConfig
 

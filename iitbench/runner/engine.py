@@ -17,8 +17,7 @@ from typing import Literal
 
 from iitbench.data.types import Item
 from iitbench.errors import ModelError, UserError
-from iitbench.models.protocol import (Adapter, ChoiceRequest, ChoiceResult, GenerateRequest, Message,
-                                     TextScoreRequest)
+from iitbench.models.protocol import Adapter, ChoiceRequest, ChoiceResult, GenerateRequest, Message, TextScoreRequest
 from iitbench.runner import cloze
 from iitbench.runner.render import PromptFormat, parse_choice, render, rendered_length
 from iitbench.runner.samplelog import RecordKey, SampleLog

@@ -32,8 +32,8 @@ def evaluate_suite(suite: str, model_dir: Path, seed: int = 0, run_dir: Path | N
                    batch_size: int = 32, adapter: str = "hf-causal", items: bool = False) -> dict[str, Any]:
     """Run a built-in suite with the real runner and summarise accuracy per synth family (and, with `items`, the
     run's sample records under "records")."""
-    from iitbench.datasets.suites import ensure_suite
     from iitbench.data.manifest import load_dataset_dir
+    from iitbench.datasets.suites import ensure_suite
     from iitbench.models import load_model
     from iitbench.runner import RunSettings, read_records, run_dataset
     from iitbench.runner.samplelog import SAMPLES_FILE

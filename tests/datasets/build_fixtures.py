@@ -6,9 +6,9 @@ import io
 
 from PIL import Image
 
+from iitbench.data.types import ImageBlob, Question, TextPart
 from iitbench.datasets.group import question_key
 from iitbench.datasets.inputs import SourceSet
-from iitbench.data.types import ImageBlob, Question, TextPart
 
 COOKING = ["How long should you boil pasta for it to be al dente?", "Which spice gives curry its yellow colour?",
            "What temperature is best for baking bread in an oven?", "Which knife is used for chopping onions?",

@@ -3,9 +3,9 @@ import types
 
 import pytest
 
-from iitbench.datasets import inputs as inputs_mod
 from iitbench.cli.main import main
 from iitbench.data.manifest import load_dataset_dir
+from iitbench.datasets import inputs as inputs_mod
 from tests.datasets.build_fixtures import make_pool
 
 

@@ -1,7 +1,7 @@
 import pytest
 
-from iitbench.datasets.suites import build_synth_suite, default_suite_dir, ensure_suite
 from iitbench.data.manifest import load_dataset_dir
+from iitbench.datasets.suites import build_synth_suite, default_suite_dir, ensure_suite
 from iitbench.errors import UserError
 
 

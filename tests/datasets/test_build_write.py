@@ -3,8 +3,8 @@ import os
 
 import pytest
 
-from iitbench.datasets.pipeline import build_dataset
 from iitbench.data.manifest import load_dataset_dir
+from iitbench.datasets.pipeline import build_dataset
 from iitbench.errors import UserError
 from tests.datasets.build_fixtures import make_pool, make_set
 
