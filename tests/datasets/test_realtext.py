@@ -59,3 +59,16 @@ def test_packaged_iit_build_mixes_real_text_and_synth_images_and_says_so(tmp_pat
     bad = subprocess.run([sys.executable, "-m", "iitbench", "build", "--source", "packaged", "--split", "cmmlu=test",
                           "--out", str(tmp_path / "bad")], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "'cmmlu' is not among the sources" in bad.stderr and len(bad.stderr.splitlines()) == 1
+
+
+def test_build_cli_sizes_the_text_real_suite_and_refuses_stray_size_flags(tmp_path):
+    out = tmp_path / "tr"
+    ok = subprocess.run([sys.executable, "-m", "iitbench", "build", "--suite", "text-real", "--per-benchmark", "7",
+                         "--mmlu-per-subject", "2", "--sources", "mmlu,sciq", "--out", str(out)],
+                        capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0, ok.stderr
+    card = json.loads((out / "dataset.json").read_text())
+    assert card["counts_per_source"] == {"mmlu": 114, "sciq": 7} and card["build"]["candidates"] == "cloze"
+    stray = subprocess.run([sys.executable, "-m", "iitbench", "build", "--per-benchmark", "3", "--out",
+                            str(tmp_path / "x")], capture_output=True, text=True, timeout=120)
+    assert stray.returncode == 2 and "add --suite text-real" in stray.stderr and not (tmp_path / "x").exists()
