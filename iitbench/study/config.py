@@ -5,13 +5,23 @@
     executor: local                     # local (processes) | slurm | submitit-local (submitit's local executor)
     workers: 1                          # local: models processed at once
     slurm: {partition: gpu, timeout_min: 120, gpus_per_node: 1}   # passed to submitit's AutoExecutor
-    analyses: [iit, context, forgetting, laws]   # default for every model
+    analyses: [iit, context, forgetting, laws]   # default for every model; `diagnose` is optional (below)
     suite: iit                          # the IIT run's suite; forgetting always uses the text suite
     limit: null                         # first N items per config (all by default)
     laws: [{segments: content, sinks: include}, {segments: all-text, sinks: exclude}]
     models:
       - {name: deep-wings, model: "wings:/data/deep-zoo/deep-wings", base: "hf-causal:/data/deep-zoo/base-deep"}
       - {name: llava-tiny, model: llava-tiny, base: base-tiny}
+    include: [real-llm-models.yaml]     # model lists of other files joining this study (same analyses and output)
+
+Analyses: iit (the IIT run), context (its items cut to their scored turn), forgetting (text Δ vs `base`), laws (one
+run per `laws` variant) and diagnose (`iitbench diagnose` against `base`, writing diagnose/diagnose.json, whose
+numbers join the predictor table; only when this iitbench has `iitbench.api.diagnose`).
+
+Families: models that share a base LLM form a family (or name one with `meta: {family: NAME}`); the predictor table
+(`iitbench.study.validity`) reports each family and all families pooled. A second family joins the same tables by
+listing its models in this file, or in a file under `include:` whose `meta:` (e.g. {family: real-llm}) is merged
+into each of its models' meta.
 
 Each model's `meta` (or, for a zoo-built directory, its zoo_card.json) is copied to OUTPUT/<model>/model.json, so
 tables can group models by method, learning rate or seed without the weights. `$VARIABLES` in model and base specs
@@ -28,6 +38,8 @@ from typing import Any
 from iitbench.errors import UserError
 
 ANALYSES = ("iit", "context", "forgetting", "laws")  # context: the IIT items cut to their scored turn
+OPTIONAL = ("diagnose",)  # run only where listed: it needs iitbench.api.diagnose (iitbench/diagnose/)
+NEEDS_BASE = ("forgetting", "diagnose")
 EXECUTORS = ("local", "slurm", "submitit-local")
 LAWS_KEYS = ("segments", "sinks", "head_reduction", "per_query_norm")
 
@@ -79,7 +91,7 @@ def _need(obj: dict, key: str, kind: type, where: str) -> Any:
     return obj[key]
 
 
-def _model(obj: Any, where: str, analyses: tuple[str, ...]) -> ModelEntry:
+def _model(obj: Any, where: str, analyses: tuple[str, ...], meta: dict[str, Any] | None = None) -> ModelEntry:
     if not isinstance(obj, dict):
         raise UserError(f"{where}: a model entry must be a mapping with name and model")
     unknown = set(obj) - {"name", "model", "base", "analyses", "model_args", "meta"}
@@ -89,36 +101,52 @@ def _model(obj: Any, where: str, analyses: tuple[str, ...]) -> ModelEntry:
     if not name or "/" in name or name.startswith("."):
         raise UserError(f"{where}: name {name!r} must be a plain directory name")
     chosen = tuple(obj.get("analyses", analyses))
-    bad = [a for a in chosen if a not in ANALYSES]
+    bad = [a for a in chosen if a not in ANALYSES + OPTIONAL]
     if bad:
-        raise UserError(f"{where}: analyses {bad}: use some of {', '.join(ANALYSES)}")
-    if "forgetting" in chosen and not obj.get("base"):
-        raise UserError(f"{where} ({name}): forgetting needs a base LLM; add base: or drop forgetting")
+        raise UserError(f"{where}: analyses {bad}: use some of {', '.join(ANALYSES + OPTIONAL)}")
+    missing = [a for a in NEEDS_BASE if a in chosen and not obj.get("base")]
+    if missing:
+        raise UserError(f"{where} ({name}): {missing[0]} needs a base LLM; add base: or drop {missing[0]}")
     base = os.path.expandvars(obj["base"]) if isinstance(obj.get("base"), str) else obj.get("base")
     return ModelEntry(name=name, model=os.path.expandvars(_need(obj, "model", str, where)), base=base, analyses=chosen,
-                      model_args=dict(obj.get("model_args") or {}), meta=dict(obj.get("meta") or {}))
+                      model_args=dict(obj.get("model_args") or {}), meta={**(meta or {}), **(obj.get("meta") or {})})
+
+
+def _yaml(path: Path, what: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise UserError(f"{path}: cannot read the {what} ({e.strerror})") from None
+    except yaml.YAMLError as e:
+        raise UserError(f"{path}: not valid YAML ({' '.join(str(e).split())[:120]})") from None
+
+
+def _included(path: Path, analyses: tuple[str, ...]) -> tuple[ModelEntry, ...]:
+    """The models of an included file (`models:`, optional `meta:` merged into each model's meta)."""
+    raw = _yaml(path, "included model list")
+    if not isinstance(raw, dict) or set(raw) - {"models", "meta"} or not isinstance(raw.get("meta") or {}, dict):
+        raise UserError(f"{path}: an included file is a mapping with models: and optionally meta:")
+    models = _need(raw, "models", list, str(path))
+    return tuple(_model(m, f"{path} models[{i}]", analyses, raw.get("meta")) for i, m in enumerate(models))
 
 
 def load_study(path: str | Path) -> Study:
-    import yaml
-
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise UserError(f"{path}: cannot read the study file ({e.strerror})") from None
-    except yaml.YAMLError as e:
-        raise UserError(f"{path}: not valid YAML ({' '.join(str(e).split())[:120]})") from None
+    raw = _yaml(path, "study file")
     if not isinstance(raw, dict):
         raise UserError(f"{path}: a study file is a mapping (name, output, models, ...)")
     known = {"name", "output", "models", "executor", "workers", "slurm", "analyses", "suite", "limit", "laws",
-             "laws_limit", "n_boot", "seed"}
+             "laws_limit", "n_boot", "seed", "include"}
     unknown = set(raw) - known
     if unknown:
         raise UserError(f"{path}: unknown key(s) {sorted(unknown)}; known: {sorted(known)}")
     analyses = tuple(raw.get("analyses", ANALYSES))
     models = _need(raw, "models", list, str(path))
     entries = tuple(_model(m, f"{path} models[{i}]", analyses) for i, m in enumerate(models))
+    for other in raw.get("include") or []:
+        entries += _included(path.parent / str(other), analyses)
     names = [m.name for m in entries]
     if len(set(names)) != len(names):
         raise UserError(f"{path}: model names must be unique (each is a directory of the output)")
@@ -142,4 +170,4 @@ def load_study(path: str | Path) -> Study:
                  n_boot=int(raw.get("n_boot", 1000)), seed=int(raw.get("seed", 0)))
 
 
-__all__ = ["ANALYSES", "EXECUTORS", "LawsVariant", "ModelEntry", "Study", "load_study"]
+__all__ = ["ANALYSES", "EXECUTORS", "OPTIONAL", "LawsVariant", "ModelEntry", "Study", "load_study"]

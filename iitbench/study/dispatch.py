@@ -13,7 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
 from iitbench.study.config import ModelEntry, Study
-from iitbench.study.jobs import run_model
+from iitbench.study.jobs import check_available, run_model
 
 
 def _submitit(study: Study):
@@ -31,6 +31,7 @@ def _submitit(study: Study):
 
 def run_study(study: Study, log: Callable[[str], None] = print) -> dict[str, dict[str, str]]:
     """Run every model's jobs; returns {model: {job: "done" | "skipped"}} (a failed model raises)."""
+    check_available(study)
     study.output.mkdir(parents=True, exist_ok=True)
     entries: list[ModelEntry] = list(study.models)
     results: dict[str, dict[str, str]] = {}

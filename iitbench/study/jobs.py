@@ -1,4 +1,4 @@
-"""One model's jobs of a study: IIT run, text forgetting against its base, LAWS under each variant.
+"""One model's jobs of a study: IIT run, text forgetting against its base, LAWS under each variant, diagnose.
 
 Each job writes an ordinary iitbench output directory under OUTPUT/<model>/ (the same files the CLI writes) and is
 skipped when its main file is already there, so an interrupted study resumes where it stopped. The adapter is loaded
@@ -7,12 +7,15 @@ once per model and shared by its jobs.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
+from iitbench.errors import UserError
 from iitbench.study.config import ModelEntry, Study
 from iitbench.study.derived import GITIGNORE, without_context, write_scored
+from iitbench.study.tables import DIAGNOSE_FILE
 
 MODEL_FILE = "model.json"
 
@@ -27,28 +30,88 @@ def model_dir(spec: str) -> Path | None:
     return WEIGHTS_DIR / name if (WEIGHTS_DIR / name).is_dir() else None
 
 
+def recipe_key(recipe: dict[str, Any]) -> str:
+    """A recipe without its name and seed, hashed: equal for the seed replicates of one recipe, so tables can treat
+    them as one cluster (their recipe_hash differs, as it covers the seed)."""
+    same = {k: v for k, v in recipe.items() if k not in ("name", "seed")}
+    return hashlib.sha256(json.dumps(same, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def card_facts(card: dict[str, Any]) -> dict[str, Any]:
+    """model.json's recipe facts from a zoo card. Per stage: its steps and the learning rate of every group it
+    trained (`lr`; LLM parts train at the LLM's rate). Summaries: lr_llm, the highest LLM rate of a stage that trains
+    the LLM (None: frozen); lr_projector, the projector's rate in the last stage that trains it (the fine-tune, where
+    the split and uniform-low schemes differ; a maximum over stages would make them look alike)."""
+    stages = []
+    for s in card.get("stages") or []:
+        rates = s.get("learning_rates") or {}
+        stages.append({"name": s.get("name"), "steps": s.get("steps", 0),
+                       "lr": {g: rates.get(g, rates.get("llm")) for g in sorted(s.get("trainable_parameters", {}))}})
+    llm_lrs = [v for s in stages for g, v in s["lr"].items() if g == "llm" or g.startswith("llm_")]
+    projector = [s["lr"]["projector"] for s in stages if "projector" in s["lr"]]
+    mm = (card.get("eval") or {}).get("mm") or {}
+    return {"method": card.get("method"), "seed": card.get("seed"), "recipe_hash": card.get("recipe_hash"),
+            "recipe_key": recipe_key(card["recipe"]) if card.get("recipe") else None, "stages": stages,
+            "lr_llm": max(llm_lrs) if llm_lrs else None, "lr_projector": projector[-1] if projector else None,
+            "steps": sum(s["steps"] for s in stages), "trained": sorted({g for s in stages for g in s["lr"]}),
+            "mm_acc": mm.get("mean"), "mm_n": mm.get("n")}  # mm: the zoo's multimodal suite, scored at build time
+
+
+def recipe_card(recipe: Any) -> dict[str, Any]:
+    """The recipe part of the zoo card an MLLM recipe builds (stages' trained groups and learning rates, as
+    wings_ref's TrainConfig resolves them), without training: how the committed deep-zoo model.json files got their
+    per-stage rates (tests/study/test_model_cards.py checks them against iitbench/zoo/deep.py)."""
+    from iitbench.zoo.recipes import recipe_dict, recipe_hash
+    from wings_ref.train.config import TrainConfig
+
+    stages = []
+    for s in recipe.stages:
+        cfg = TrainConfig(model_path="-", data_path="-", output_dir="-", stage=s.stage, train=s.train,
+                          lr_projector=s.lr_projector, lr_learners=s.lr_learners, lr_llm=s.lr_llm,
+                          lr_router=s.lr_router)
+        stages.append({"name": s.name, "steps": s.steps, "learning_rates": cfg.learning_rates(),
+                       "trainable_parameters": {g: None for g in cfg.trained_groups()}})
+    return {"method": recipe.method, "recipe": recipe_dict(recipe), "recipe_hash": recipe_hash(recipe),
+            "stages": stages}
+
+
 def describe_model(entry: ModelEntry) -> dict[str, Any]:
     """What tables need about a model without its weights: the study's meta, plus its zoo card's recipe facts."""
     info: dict[str, Any] = {"name": entry.name, "model": entry.model, "base": entry.base, **entry.meta}
     directory = model_dir(entry.model)
     card_path = directory / "zoo_card.json" if directory is not None else None
     if card_path is not None and card_path.is_file():
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-        stages = card.get("stages") or []
-        llm_lrs = [s["learning_rates"].get("llm") for s in stages
-                   if any(k == "llm" or k.startswith("llm_") for k in s.get("trainable_parameters", {}))]
-        info.setdefault("method", card.get("method"))
-        info.setdefault("seed", card.get("seed"))
-        info.setdefault("recipe_hash", card.get("recipe_hash"))
-        info.setdefault("lr_llm", max(llm_lrs) if llm_lrs else None)  # None: the LLM stayed frozen
-        info.setdefault("lr_projector", max((s["learning_rates"].get("projector") or 0) for s in stages)
-                        if stages else None)
-        info.setdefault("steps", sum(s.get("steps", 0) for s in stages))
-        info.setdefault("trained", sorted({k for s in stages for k in s.get("trainable_parameters", {})}))
-        mm = (card.get("eval") or {}).get("mm") or {}
-        info.setdefault("mm_acc", mm.get("mean"))  # the zoo's multimodal suite, scored when the model was built
-        info.setdefault("mm_n", mm.get("n"))
+        for key, value in card_facts(json.loads(card_path.read_text(encoding="utf-8"))).items():
+            info.setdefault(key, value)
     return info
+
+
+NO_DIAGNOSE = ("the study lists the diagnose analysis, but this iitbench has no iitbench.api.diagnose yet "
+               "(iitbench/diagnose/); drop diagnose from analyses")
+
+
+def diagnose_api():
+    """`iitbench.api.diagnose` (a function, or a module holding one of that name), or None where this iitbench
+    predates it. Called as diagnose(adapter, base, suite=, iit_suite=, limit=, iit_limit=, seed=, n_boot=, output=,
+    progress=), writing OUTPUT/diagnose.json (schema: iitbench/diagnose/assemble.py)."""
+    from iitbench import api
+
+    found = getattr(api, "diagnose", None)
+    if found is None:
+        try:
+            from importlib import import_module
+
+            found = import_module("iitbench.api.diagnose")
+        except ImportError:
+            return None
+    found = found if callable(found) else getattr(found, "diagnose", None)
+    return found if callable(found) else None
+
+
+def check_available(study: Study) -> None:
+    """Refuse, before any model runs, a study whose analyses this iitbench cannot run."""
+    if any("diagnose" in e.analyses for e in study.models) and diagnose_api() is None:
+        raise UserError(NO_DIAGNOSE)
 
 
 def run_model(study: Study, entry: ModelEntry) -> dict[str, str]:
@@ -64,7 +127,8 @@ def run_model(study: Study, entry: ModelEntry) -> dict[str, str]:
     status: dict[str, str] = {}
     todo = {"iit": "iit" in entry.analyses and not (out / "iit" / "results.json").is_file(),
             "context": "context" in entry.analyses and not (out / "context" / "results.json").is_file(),
-            "forgetting": "forgetting" in entry.analyses and not (out / "forgetting" / "forgetting.json").is_file()}
+            "forgetting": "forgetting" in entry.analyses and not (out / "forgetting" / "forgetting.json").is_file(),
+            "diagnose": "diagnose" in entry.analyses and not (out / DIAGNOSE_FILE).is_file()}
     laws_todo = [v for v in study.laws if "laws" in entry.analyses
                  and not (out / f"laws-{v.key}" / "laws_summary.json").is_file()]
     if not any(todo.values()) and not laws_todo:
@@ -87,6 +151,14 @@ def run_model(study: Study, entry: ModelEntry) -> dict[str, str]:
     if todo["forgetting"]:
         api.forgetting(adapter, entry.base, suite="text", limit=study.limit, seed=study.seed, n_boot=study.n_boot,
                        output=out / "forgetting", progress=False)
+    if todo["diagnose"]:
+        diagnose = diagnose_api()
+        if diagnose is None:
+            raise UserError(NO_DIAGNOSE)
+        # text items as `forgetting` uses them; image dialogues for mixing from the study's suite, as many as LAWS
+        diagnose(adapter, entry.base, suite="text", iit_suite=study.suite, limit=study.limit,
+                 iit_limit=study.laws_limit, seed=study.seed, n_boot=study.n_boot, output=out / DIAGNOSE_FILE.parent,
+                 progress=False)
     for variant in laws_todo:
         api.attention_shift(adapter, study.suite, limit=study.laws_limit, seed=study.seed, n_boot=study.n_boot,
                             segments=variant.segments, sinks=variant.sinks, head_reduction=variant.head_reduction,
@@ -99,4 +171,5 @@ def run_model(study: Study, entry: ModelEntry) -> dict[str, str]:
     return status
 
 
-__all__ = ["MODEL_FILE", "describe_model", "model_dir", "run_model"]
+__all__ = ["MODEL_FILE", "card_facts", "check_available", "describe_model", "diagnose_api", "model_dir",
+           "recipe_card", "recipe_key", "run_model"]

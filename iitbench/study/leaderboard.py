@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from iitbench.study import validity
 from iitbench.study.claims import claims, reproduction_markdown
 from iitbench.study.tables import collect, corr_table, correlations, laws_table, markdown, models_table, to_csv
 
@@ -55,6 +56,8 @@ def write_leaderboard(study_dir: str | Path, out: str | Path, command: str) -> l
     out.mkdir(parents=True, exist_ok=True)
     variants = _variants(rows)
     corrs = [correlations(rows, v) for v in variants]
+    found = validity.validity(rows, variants)
+    outcome = validity.outcome_reliability(rows)
     written = []
     for stem, title, (head, body), note in (
             ("models", "Models: text forgetting, IIT and multimodal accuracy", models_table(rows),
@@ -64,17 +67,40 @@ def write_leaderboard(study_dir: str | Path, out: str | Path, command: str) -> l
              "Variant = segments-sinks-heads: content text or all text; sinks included or excluded; heads summed or "
              "averaged (a constant factor, so the shift cannot change; likewise per-query normalisation)."),
             ("correlations", "Shift vs text forgetting across models", corr_table(corrs),
-             "Bootstrap 95% CIs over models. Partial r: shift and text Δ each regressed on log10 of the LLM's "
-             "learning rate first (models with a frozen LLM left out).")):
+             "The first analysis, kept for comparison: bootstrap 95% CIs over models, as if seeds of one recipe "
+             "were independent. Partial r: shift and text Δ each regressed on log10 of the LLM's learning rate "
+             "first (models with a frozen LLM left out). Superseded by predictors.md (CIs resample recipes; trained "
+             "models and recipe means; seed reliability)."),
+            ("predictors", "Predictors of text forgetting: the validity study", validity.table(found),
+             _predictor_note(outcome))):
         written.append(_write(out / f"{stem}.md", markdown(title, command, head, body, note)))
-        written.append(_write(out / f"{stem}.csv", to_csv(head, body)))
+        if stem != "predictors":
+            written.append(_write(out / f"{stem}.csv", to_csv(head, body)))
+    written.append(_write(out / "predictors.csv", to_csv(*validity.csv_table(found))))
     intro = (f"{len(rows)} models from `{Path(study_dir).as_posix()}`; roles from each model's `meta` "
-             "(group, variant). Verdicts: reproduced (the statistic's CI excludes 0 in the claim's direction, for every "
-             "seed or analysis choice), not reproduced (it goes the other way), inconclusive (the CI includes 0), "
-             "mixed (seeds, analysis choices or compared options disagree), not testable here.")
-    written.append(_write(out / "REPRODUCTION.md", reproduction_markdown(claims(rows, corrs), command, intro)))
+             "(group, variant); rows sharing a recipe hash count once. Each row says its population: the rows "
+             "(seeds) or recipes a statistic is computed on, and what its CI resamples.")
+    written.append(_write(out / "REPRODUCTION.md", reproduction_markdown(claims(rows, variants), command, intro)))
     plot = _plot(rows, variants[0], out / "shift_vs_forgetting.png") if variants else None
-    return written + ([plot] if plot else [])
+    forest = validity.plot(found, out / "predictors.png")
+    return written + [p for p in (plot, forest) if p]
+
+
+def _predictor_note(outcome) -> str:
+    return ("Each predictor against text Δ (model − its base LLM, paired on the text suite), per family of models "
+            "(a shared base LLM) and population: all models; trained LLM (models whose LLM stayed frozen left out: "
+            "their text cannot change); recipe means (trained models averaged over seeds, one point per recipe). 95% CIs "
+            "resample recipes (seeds of one recipe are not independent); leave-one-out range: the smallest and "
+            "largest r with one point left out; partial r: both regressed on log10 of the LLM learning rate first. "
+            "Seed reliability = 1 − (variance between seeds of one recipe) / (variance over the population's "
+            "models), from the recipes with two seeds or more (df in brackets); r corrected = r / √reliability, "
+            "the r of a seed-averaged predictor (above 1 in size when the few-df reliability is underestimated). "
+            "Text Δ's own seed reliability over trained models: "
+            + ("–" if outcome is None else f"{outcome.value:.2f} ({outcome.df} df)")
+            + "; seed noise caps the |r| one can expect to observe at √(reliability of the predictor × that). "
+            "Claimed sign: the sign the paper (LAWS), the zoo finding (learning rate) or the predictor's meaning "
+            "(more drift, more forgetting) predicts. Predictors ranked by |r| over trained models; log10 LLM LR is a "
+            "recipe setting, the reference a measured predictor has to beat.")
 
 
 __all__ = ["DEFAULT_VARIANT", "write_leaderboard"]

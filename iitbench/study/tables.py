@@ -1,12 +1,15 @@
 """`iitbench leaderboard STUDY_DIR --out DIR`: a study's tables (Markdown + CSV) and plot, from its small result files.
 
 Reads, per model directory: model.json, iit/ and context/ (results.json, scored.csv), forgetting/forgetting.json and
-laws-<variant>/laws_summary.json; never weights or samples. Writes:
+laws-<variant>/laws_summary.json and diagnose/diagnose.json (when the study ran `iitbench diagnose`); never weights or
+samples. Writes:
   models.md / models.csv              per model: method, seed, LLM LR, IIT accuracy, text accuracy vs its base (paired
                                       delta, 95% CI, McNemar p), multimodal accuracy, context effect
   laws.md / laws.csv                  per model and LAWS variant: the attention shift with its 95% CI
   correlations.md / correlations.csv  per LAWS variant: r(shift, text delta) over models with a bootstrap CI, and the
-                                      partial r controlling for log10 of the LLM learning rate
+                                      partial r controlling for log10 of the LLM learning rate (the first analysis;
+                                      superseded by predictors.md, which clusters seeds by recipe)
+  predictors.md / .csv / .png         every predictor of text delta (`iitbench.study.validity`)
   shift_vs_forgetting.png             the default variant's scatter
   REPRODUCTION.md                     the paper's claims checked on the study (`iitbench.study.claims`)
 Every table starts with the command that rebuilds it; the bytes depend only on the inputs (fixed bootstrap seed).
@@ -24,8 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from iitbench.errors import UserError
+from iitbench.study.stats import N_BOOT, SEED
 
-N_BOOT, SEED = 2000, 0
+DIAGNOSE_FILE = Path("diagnose") / "diagnose.json"
+#: top-level numbers of a diagnose.json that describe the run, not the model (read without `summary`, `predictors`)
+NOT_PREDICTORS = frozenset({"schema_version", "seed", "n", "n_boot", "version"})
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,7 @@ class ModelRow:
     laws: dict[str, dict[str, Any]] = field(default_factory=dict)  # variant key -> laws_summary.json
     scored: dict[str, tuple[str, int]] = field(default_factory=dict)  # IIT: id -> (config, correct)
     scored_context: dict[str, tuple[str, int]] = field(default_factory=dict)  # the same items, context cut
+    diagnose: dict[str, float] = field(default_factory=dict)  # predictor name -> value, from diagnose.json
 
     @property
     def delta(self) -> float | None:
@@ -46,6 +53,45 @@ class ModelRow:
         summary = self.laws.get(variant)
         value = None if summary is None else summary["shift"]["value"]
         return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+    @property
+    def cluster(self) -> str:
+        """The independent unit: a recipe with all its seeds (model.json's seed-free `recipe_key`), else the model's
+        recipe hash, else its name (a model of its own)."""
+        return str(self.info.get("recipe_key") or self.info.get("recipe_hash") or self.name)
+
+    @property
+    def family(self) -> str:
+        """Models that share a base LLM: model.json's `family` (the study's meta), else the base LLM's name."""
+        base = str(self.info.get("base") or "")
+        return str(self.info.get("family") or Path(base.partition(":")[2] or base).name or "–")
+
+    @property
+    def llm_trained(self) -> bool:
+        """False only when the card says no LLM parameter trained (a frozen LLM: its text cannot change)."""
+        if "llm_trained" in self.info:
+            return bool(self.info["llm_trained"])
+        trained = self.info.get("trained")
+        return trained is None or any(t == "llm" or t.startswith("llm_") for t in trained)
+
+
+def read_predictors(path: Path) -> dict[str, float]:
+    """The per-model predictors of a diagnose.json: the numbers of its `summary` mapping (schema 1 of
+    iitbench/diagnose/assemble.py: {name: {"value", "lo", "hi", "n"}}, value null where not computed); without one,
+    those of a `predictors` mapping, else its top-level numbers (run descriptions such as n_* and seed left out).
+    {"value": x} entries count as x; null, NaN and booleans are skipped."""
+    data = _json(path) or {}
+    scalars = next((data[k] for k in ("summary", "predictors") if isinstance(data.get(k), dict)), data)
+    out = {}
+    for key, value in scalars.items():
+        if isinstance(value, dict):
+            value = value.get("value")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            continue
+        if scalars is data and (key in NOT_PREDICTORS or key.startswith("n_")):
+            continue
+        out[str(key)] = float(value)
+    return out
 
 
 def _json(path: Path) -> dict[str, Any] | None:
@@ -67,7 +113,7 @@ def collect(study_dir: Path) -> list[ModelRow]:
                              forgetting=_json(d / "forgetting" / "forgetting.json"), laws=laws,
                              scored=read_scored(d / "iit") if (d / "iit" / SCORED_FILE).is_file() else {},
                              scored_context=read_scored(d / "context") if (d / "context" / SCORED_FILE).is_file()
-                             else {}))
+                             else {}, diagnose=read_predictors(d / DIAGNOSE_FILE)))
     if not rows:
         raise UserError(f"{study_dir}: no model directory (model.json) found; run `iitbench study` into it")
     return rows
@@ -181,5 +227,5 @@ def to_csv(head: list[str], body: list[list[str]]) -> str:
     return buf.getvalue()
 
 
-__all__ = ["ModelRow", "collect", "context_effect", "corr_table", "correlations", "distinct", "laws_table", "markdown",
-           "models_table", "to_csv"]
+__all__ = ["DIAGNOSE_FILE", "ModelRow", "collect", "context_effect", "corr_table", "correlations", "distinct",
+           "laws_table", "markdown", "models_table", "read_predictors", "to_csv"]

@@ -83,9 +83,60 @@ def test_leaderboard_tables_are_written_and_reproducible(setup):
     write_leaderboard(root / "out-local", second, f"iitbench leaderboard {(root / 'out-local').as_posix()} "
                                                   f"--out {first.as_posix()}")
     for name in ("models.md", "models.csv", "laws.md", "laws.csv", "correlations.md", "correlations.csv",
-                 "REPRODUCTION.md"):
+                 "predictors.md", "predictors.csv", "REPRODUCTION.md"):
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
     models = (first / "models.csv").read_text().splitlines()
     assert models[0].startswith("model,method") and {line.split(",")[0] for line in models[1:]} == {"plain", "wings-a"}
     assert "content-include-sum" in (first / "laws.md").read_text()
     assert "| C1 |" in (first / "REPRODUCTION.md").read_text()
+
+
+def test_included_model_lists_join_the_study_with_their_meta(tmp_path):
+    (tmp_path / "real.yaml").write_text("meta: {family: real-llm}\n"
+                                        "models:\n  - {name: r1, model: random, analyses: [iit], meta: {group: g}}\n")
+    study = tmp_path / "s.yaml"
+    study.write_text("name: x\noutput: o\ninclude: [real.yaml]\nmodels:\n  - {name: a, model: random, "
+                     "analyses: [iit]}\n")
+    loaded = load_study(study)
+    assert [m.name for m in loaded.models] == ["a", "r1"]
+    assert loaded.models[1].meta == {"family": "real-llm", "group": "g"}
+    (tmp_path / "real.yaml").write_text("models:\n  - {name: a, model: random, analyses: [iit]}\n")
+    with pytest.raises(UserError, match="unique"):
+        load_study(study)
+
+
+def test_the_diagnose_analysis_runs_through_iitbench_api_diagnose(tmp_path, monkeypatch, capsys):
+    """Listed, it needs a base; without iitbench.api.diagnose the study refuses before any model runs; with it, each
+    model's diagnose/diagnose.json is written once (resumable like the other jobs)."""
+    import iitbench.api
+    from iitbench.study import jobs
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\noutput: o\nmodels:\n  - {name: a, model: random, analyses: [diagnose]}\n")
+    with pytest.raises(UserError, match="diagnose needs a base LLM"):
+        load_study(bad)
+    study = tmp_path / "s.yaml"
+    study.write_text("name: x\noutput: o\nmodels:\n  - {name: a, model: random, base: random, "
+                     "analyses: [diagnose]}\n")
+    real = jobs.diagnose_api
+    monkeypatch.setattr(jobs, "diagnose_api", lambda: None)  # an iitbench that predates iitbench/diagnose/
+    assert main(["study", str(study)]) != 0
+    assert "no iitbench.api.diagnose" in capsys.readouterr().err
+    assert not (tmp_path / "o" / "a").exists()
+    calls = []
+
+    def fake(adapter, base, *, suite, iit_suite, limit, iit_limit, seed, n_boot, output, progress):
+        calls.append(base)
+        assert suite == "text"  # diagnose compares the models on text; the IIT suite only feeds mixing
+        output.mkdir(parents=True, exist_ok=True)
+        (output / "diagnose.json").write_text(json.dumps({"schema_version": 1, "summary": {
+            "kl_mean": {"value": 0.25, "lo": 0.2, "hi": 0.3, "n": 10}, "mixing_mean": {"value": None}},
+            "predictors": {"output_shift": {"status": "ok"}, "mixing": {"status": "not computable"}}}))
+
+    monkeypatch.setattr(iitbench.api, "diagnose", fake, raising=False)
+    monkeypatch.setattr(jobs, "diagnose_api", real)  # finds the function on iitbench.api
+    assert main(["study", str(study)]) == 0 and main(["study", str(study)]) == 0
+    assert calls == ["random"]
+    from iitbench.study.tables import collect
+
+    assert collect(tmp_path / "o")[0].diagnose == {"kl_mean": 0.25}
