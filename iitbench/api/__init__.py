@@ -19,6 +19,7 @@ typed objects that wrote the same files as the CLI (`RunResults.load(dir)` etc. 
 """
 
 from iitbench.api.build import build
+from iitbench.api.diagnose import DiagnoseResults, diagnose
 from iitbench.api.evaluate import evaluate, evaluate_suites
 from iitbench.api.forgetting import forgetting
 from iitbench.api.laws import attention_shift, compare_shifts
@@ -26,5 +27,6 @@ from iitbench.api.report import report
 from iitbench.api.results import ForgettingResults, LawsResults, ReportOutput, RunResults, ShiftComparison
 from iitbench.mmsuite.compare import compare_runs as compare_benchmark
 
-__all__ = ["ForgettingResults", "LawsResults", "ReportOutput", "RunResults", "ShiftComparison", "attention_shift",
-           "build", "compare_benchmark", "compare_shifts", "evaluate", "evaluate_suites", "forgetting", "report"]
+__all__ = ["DiagnoseResults", "ForgettingResults", "LawsResults", "ReportOutput", "RunResults", "ShiftComparison",
+           "attention_shift", "build", "compare_benchmark", "compare_shifts", "diagnose", "evaluate", "evaluate_suites",
+           "forgetting", "report"]

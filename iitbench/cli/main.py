@@ -21,6 +21,7 @@ COMMANDS = {
     "export-lm-eval": ("iitbench.cli.export_lmeval", "ExportLmEvalCommand"),
     "zoo": ("iitbench.cli.zoo", "ZooCommand"),
     "laws": ("iitbench.cli.laws", "LawsCommand"),
+    "diagnose": ("iitbench.cli.diagnose", "DiagnoseCommand"),
     "study": ("iitbench.cli.study", "StudyCommand"),
     "leaderboard": ("iitbench.cli.leaderboard", "LeaderboardCommand"),
 }

@@ -47,6 +47,7 @@ class ReportInputs:
     runs: tuple[RunView, ...]
     forgetting: tuple[ForgettingView, ...]
     laws: tuple[LawsView, ...]
+    diagnose: tuple = ()  # iitbench.report.diagnose.DiagnoseView, one per `iitbench diagnose` directory
 
 
 def detect_kind(path: Path) -> str:
@@ -58,6 +59,8 @@ def detect_kind(path: Path) -> str:
         return "forgetting"
     if (path / LAWS_FILE).is_file():
         return "laws"
+    if (path / "diagnose.json").is_file():
+        return "diagnose"
     if any((path / f).is_file() for f in (RESULTS_FILE, SAMPLES_FILE, RUN_FILE)):
         return "run"
     raise UserError(f"{path}: unknown kind of directory: neither {RESULTS_FILE} nor {SAMPLES_FILE} (a run), "
@@ -100,13 +103,17 @@ def load_laws(path: Path) -> LawsView:
 
 def load_inputs(paths: Sequence[Path], recompute: bool = False) -> ReportInputs:
     """Load every directory by its kind, keeping the command-line order within each kind."""
-    runs, forgetting, laws = [], [], []
+    from iitbench.report.diagnose import load_diagnose
+
+    runs, forgetting, laws, diagnose = [], [], [], []
     for p in map(Path, paths):
         kind = detect_kind(p)
         if kind == "run":
             runs.append(load_run(p, recompute=recompute))
         elif kind == "forgetting":
             forgetting.append(load_forgetting(p))
+        elif kind == "diagnose":
+            diagnose.append(load_diagnose(p))
         else:
             laws.append(load_laws(p))
-    return ReportInputs(runs=tuple(runs), forgetting=tuple(forgetting), laws=tuple(laws))
+    return ReportInputs(runs=tuple(runs), forgetting=tuple(forgetting), laws=tuple(laws), diagnose=tuple(diagnose))

@@ -207,10 +207,14 @@ def build_document(inputs: ReportInputs) -> Document:
         sections.append(laws_section(inputs.laws))
     if inputs.laws and inputs.forgetting:
         sections.append(scatter_section(inputs))
+    if inputs.diagnose:
+        from iitbench.report.diagnose import diagnose_section
+
+        sections.append(diagnose_section(inputs.diagnose))
     sections.append(provenance_section(inputs))
     browser = browser_section(inputs)
     if browser is not None:  # last: long, and interactive in HTML only
         sections.append(browser)
-    only_runs = not inputs.forgetting and not inputs.laws
+    only_runs = not inputs.forgetting and not inputs.laws and not inputs.diagnose
     # A runs-only report keeps its historical title (it is the IIT accuracy table).
     return Document("IIT accuracy (%)" if only_runs else "iitbench report", tuple(sections))
