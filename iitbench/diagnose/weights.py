@@ -32,7 +32,8 @@ import torch
 
 from iitbench.diagnose.options import NotComputable
 
-_LAYER = re.compile(r"^(.*?)layers\.(\d+)\.")
+# `<root><stack>.<i>.`: the decoder stacks of Llama/Qwen/WINGS/LLaVA (layers), GPT-2 (h), others (layer, blocks)
+_LAYER = re.compile(r"^((?:.*\.)?)(layers|layer|h|blocks)\.(\d+)\.")
 _VISION = re.compile(r"vision|visual|image|img|audio|siglip|clip", re.IGNORECASE)
 BLOCK_ELEMENTS = 1 << 24  # elements per row block read (64 MiB in float32)
 
@@ -120,11 +121,12 @@ def canonical(names: list[str], n_layers: int) -> dict[str, str]:
     seen: set[tuple[str, str]] = set()
     for name in names:
         m = _LAYER.match(name)
-        if m and (m.group(1), m.group(2)) not in seen:
-            seen.add((m.group(1), m.group(2)))
-            counts[m.group(1)] += 1
-    prefixes = sorted((p for p, c in counts.items() if c == n_layers and not _VISION.search(p)), key=len)
-    prefix = prefixes[0] if prefixes else None
+        if m and (m.group(1) + m.group(2), m.group(3)) not in seen:
+            seen.add((m.group(1) + m.group(2), m.group(3)))
+            counts[m.group(1) + "\0" + m.group(2)] += 1
+    stacks = sorted((k.split("\0") for k, c in counts.items() if c == n_layers and not _VISION.search(k)),
+                    key=lambda rs: len(rs[0]))
+    prefix = stacks[0][0] if stacks else None
     out: dict[str, str] = {}
     for name in names:
         if name.endswith("lm_head.weight"):
@@ -144,7 +146,7 @@ def _extended_vocab(canon: str, mllm_shape: tuple[int, ...], base_shape: tuple[i
 
 
 def _layer_of(canon: str) -> int | None:
-    m = re.match(r"^layers\.(\d+)\.", canon)
+    m = re.match(r"^(?:layers|layer|h|blocks)\.(\d+)\.", canon)
     return int(m.group(1)) if m else None
 
 

@@ -87,10 +87,17 @@ def test_vocab_relation_names_the_first_difference():
      "language_model.lm_head.weight", "multi_modal_projector.linear_1.weight"],  # older LLaVA checkpoint files
 ])
 def test_llm_names_map_to_one_canonical_form(names):
+    """The decoder stack is found by its layer count, vision stacks with as many layers are skipped."""
     mapped = canonical(names, n_layers=2)
     llm = {k for k in mapped if not k.startswith("[outside]") and not k.startswith("vision")}
     assert llm == {"embed_tokens.weight", "layers.0.mlp.up_proj.weight", "layers.1.mlp.up_proj.weight",
                    "norm.weight", "lm_head.weight"}
+
+
+def test_a_gpt2_style_stack_is_found_too():
+    mapped = canonical(["transformer.wte.weight", "transformer.h.0.attn.c_attn.weight",
+                        "transformer.h.1.attn.c_attn.weight", "lm_head.weight"], n_layers=2)
+    assert set(mapped) == {"wte.weight", "h.0.attn.c_attn.weight", "h.1.attn.c_attn.weight", "lm_head.weight"}
 
 
 def _lm(hidden: int = 8, layers: int = 2, vocab: int = 10, seed: int = 0) -> torch.nn.Module:
