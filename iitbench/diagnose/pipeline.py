@@ -206,8 +206,10 @@ class Diagnose:
         shift_ok = cka_ok = False
         if OUTPUT_SHIFT in text:
             try:
-                vocab = vocab_relation(self.mllm_vocab["vocab"], access.tokenizer_of(adapter, family).get_vocab(),
-                                       int(self.mllm_vocab["width"]), _output_width(adapter))
+                base_vocab = access.tokenizer_of(adapter, family).get_vocab()
+                vocab = vocab_relation(self.mllm_vocab["vocab"], base_vocab, int(self.mllm_vocab["width"]),
+                                       _output_width(adapter))
+                vocab |= {"mllm_vocab_sha256": self.mllm_vocab["digest"], "base_vocab_sha256": vocab_digest(base_vocab)}
                 shift_ok = True
             except NotComputable as e:
                 self._write(OUTPUT_SHIFT, refused(OUTPUT_SHIFT, str(e), self.identity(OUTPUT_SHIFT)))
