@@ -23,6 +23,7 @@ MARKERS = {
     "laws": ("iitbench laws", ("laws_summary.json", "laws.npz")),
     "compare": ("iitbench laws --compare", ("laws_compare.json",)),
     "dataset": ("iitbench build", ("dataset.json", "items.jsonl")),
+    "diagnose": ("iitbench diagnose", ("diagnose.json",)),
 }
 
 
