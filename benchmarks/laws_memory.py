@@ -1,23 +1,32 @@
 """LAWS extraction cost: peak memory and time of (i) eager `output_attentions`, (ii) a plain sdpa forward and
 (iii) iitbench's attention-interface extraction, on a random mid-size Qwen2 (CPU, fp32).
 
-Each variant runs in its own subprocess; its peak-RSS delta is VmHWM after the forward minus VmRSS just before it
-(the peak is reset through /proc/self/clear_refs after the model is built). Targets: (iii) peak <= 0.2 x (i) and
-<= 1.5 x (ii); (iii) time <= 3 x (ii).
+Each run is a fresh subprocess; its peak-RSS delta is VmHWM after the forward minus VmRSS just before it (the peak
+is reset through /proc/self/clear_refs after the model is built). Variants are interleaved `--repeats` times and
+medians reported: with glibc's default malloc, tensors of a few MiB come from its heap once its dynamic mmap
+threshold has risen, and how much freed heap stays resident depends on the heap's layout, which already differs
+between identical runs - one sdpa forward peaked anywhere from 150 to 220 MiB (benchmarks/RESULTS.md).
+`--malloc fixed` runs every variant with glibc's mmap threshold fixed at 1 MiB: tensors of 1 MiB or more get their
+own mappings and are returned on free, so the peak is what the live tensors need (repeatable to ~1 MiB).
+Targets: (iii) peak <= 0.2 x (i) and <= 1.5 x (ii); (iii) time <= 3 x (ii).
 
-    python benchmarks/laws_memory.py [--seq 4096] [--layers 8] [--hidden 512] [--heads 8]
+    python benchmarks/laws_memory.py [--seq 4096] [--layers 8] [--hidden 512] [--heads 8] [--threads 1]
+                                     [--repeats 3] [--malloc default|fixed] [--variants eager,sdpa,laws]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+MALLOC = {"default": {}, "fixed": {"MALLOC_MMAP_THRESHOLD_": str(1 << 20)}}  # glibc tunables
 
 
 def _status(key: str) -> int:
@@ -74,6 +83,9 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default); 1 is robust "
                    "against other processes competing for the cores")
     p.add_argument("--variants", default="eager,sdpa,laws", help="comma-separated subset, in this order")
+    p.add_argument("--repeats", type=int, default=3, help="fresh processes per variant, interleaved; medians")
+    p.add_argument("--malloc", choices=sorted(MALLOC), default="default",
+                   help="fixed: glibc mmap threshold 1 MiB in every variant (peak = live tensors)")
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child:
@@ -82,15 +94,23 @@ def main() -> None:
     shape = ["--seq", str(a.seq), "--layers", str(a.layers), "--hidden", str(a.hidden), "--heads", str(a.heads),
              "--threads", str(a.threads)]
     print(f"random Qwen2: hidden {a.hidden}, {a.layers} layers, {a.heads} heads ({max(1, a.heads // 2)} kv), "
-          f"{a.seq} tokens, fp32, CPU, batch 1, torch threads {a.threads or 'default'}")
-    rows = {}
-    for variant in a.variants.split(","):
-        done = subprocess.run([sys.executable, __file__, "--child", variant, *shape], capture_output=True, text=True)
-        if done.returncode:
-            sys.exit(f"{variant} failed:\n{done.stderr[-2000:]}")
-        rows[variant] = json.loads(done.stdout.strip().splitlines()[-1])
-        print(f"{variant:6s} peak RSS delta {rows[variant]['peak_delta_mib']:9.1f} MiB   "
-              f"time {rows[variant]['seconds']:7.2f} s   cpu {rows[variant]['cpu_seconds']:7.2f} s")
+          f"{a.seq} tokens, fp32, CPU, batch 1, torch threads {a.threads or 'default'}, malloc {a.malloc}, "
+          f"median of {a.repeats}")
+    variants = a.variants.split(",")
+    runs: dict[str, list[dict]] = {v: [] for v in variants}
+    for _ in range(a.repeats):  # interleaved, so that a change of load hits every variant alike
+        for variant in variants:
+            done = subprocess.run([sys.executable, __file__, "--child", variant, *shape], capture_output=True,
+                                  text=True, env={**os.environ, **MALLOC[a.malloc]})
+            if done.returncode:
+                sys.exit(f"{variant} failed:\n{done.stderr[-2000:]}")
+            runs[variant].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    rows = {v: {k: statistics.median(r[k] for r in rs) for k in ("peak_delta_mib", "seconds", "cpu_seconds")}
+            for v, rs in runs.items()}
+    for variant, row in rows.items():
+        peaks = [r["peak_delta_mib"] for r in runs[variant]]
+        print(f"{variant:6s} peak RSS delta {row['peak_delta_mib']:9.1f} MiB (runs {min(peaks):.1f}-{max(peaks):.1f})"
+              f"   time {row['seconds']:7.2f} s   cpu {row['cpu_seconds']:7.2f} s")
     if not {"sdpa", "laws"} <= set(rows):
         return
     s, x = rows["sdpa"], rows["laws"]

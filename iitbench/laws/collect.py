@@ -8,6 +8,7 @@ query/key blocks (the attention-interface backend, `add_blocks`), which never ho
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,7 +40,6 @@ class ColumnMass:
         self.mean = head_reduction == "mean"
         self.block_size = block_size
         self.seen: set[int] = set()
-        self._buffer: torch.Tensor | None = None
 
     def _add(self, layer: int, summed: torch.Tensor, n_heads: int) -> None:
         """`summed`: [B, q, k] head-summed probabilities of all queries over keys 0..k."""
@@ -71,14 +71,10 @@ class ColumnMass:
         kv_heads, k_len = key.shape[1], key.shape[2]
         groups = heads // kv_heads
         offset = k_len - q_len  # queries are the last q_len positions
-        key_t = key.float().transpose(-1, -2).contiguous()  # [B, H_kv, D, k]; slicing keys keeps BLAS strides
         block = min(q_len, self.block_size or max(1, DEFAULT_BLOCK_ELEMENTS // max(1, batch * heads * k_len)))
-        # One scores buffer reused by every block and layer, softmax in place: no per-block allocations (page
-        # faults, allocator fragmentation) and a peak of one block's scores.
-        size = batch * heads * block * k_len
-        if self._buffer is None or self._buffer.numel() < size or self._buffer.device != query.device:
-            self._buffer = torch.empty(size, dtype=torch.float32, device=query.device)  # kept for all layers
-        buffer = self._buffer
+        key_t, q_buf, buffer = _workspace(query.device, (batch, kv_heads, dim, k_len), batch * heads * block * dim,
+                                          batch * heads * block * k_len)
+        key_t.copy_(key.transpose(-1, -2))  # [B, H_kv, D, k] fp32; slicing keys keeps BLAS strides
         for a in range(0, q_len, block):
             b = min(q_len, a + block)
             n = b - a
@@ -89,7 +85,9 @@ class ColumnMass:
             elif m is not None and m.dtype == torch.bool:
                 used = m.any(dim=(0, 1, 2)).nonzero()
                 k_max = int(used.max()) + 1 if used.numel() else 1  # keys no query of the block sees are skipped
-            q = (query[:, :, a:b].float() * scaling).reshape(batch, kv_heads, groups * n, dim)
+            q = q_buf[:batch * heads * n * dim].view(batch, heads, n, dim)
+            q.copy_(query[:, :, a:b]).mul_(scaling)  # fp32 first, then scaled: as `query.float() * scaling`
+            q = q.view(batch, kv_heads, groups * n, dim)
             flat = buffer[:batch * heads * n * k_max].view(batch, kv_heads, groups * n, k_max)
             torch.matmul(q, key_t[..., :k_max], out=flat)
             scores = flat.view(batch, kv_heads, groups, n, k_max)
@@ -130,6 +128,18 @@ class ColumnMass:
             out.append(LawsResult(key=row.key, segments=segments, n_queries=n_queries,
                                   masses=tuple(tuple(float(v) for v in m) for m in masses.tolist())))
         return out
+
+
+def _workspace(device, key_shape: tuple[int, ...], q_elements: int, score_elements: int):
+    """One fp32 allocation for a layer's transposed keys, query block and block scores (every block reuses it, in
+    place), freed when the layer's `add_blocks` returns. Not kept across layers: it would be held through the MLP,
+    where a forward peaks, and add its size to the peak (issue 21). One chunk rather than three and nothing large
+    per block: fewer large allocations for the allocator to place among the model's activations."""
+    sizes = [math.prod(key_shape), q_elements, score_elements]
+    padded = [-(-size // 16) * 16 for size in sizes]  # 64-byte aligned parts for BLAS
+    work = torch.empty(sum(padded), dtype=torch.float32, device=device)
+    parts = [part[:size] for part, size in zip(work.split(padded), sizes)]
+    return parts[0].view(key_shape), parts[1], parts[2]
 
 
 def sink_positions(cols: torch.Tensor) -> list[int]:
