@@ -22,6 +22,9 @@ from .callbacks import check_callbacks
 from .errors import TrainConfigError
 
 STAGES = (1, 2, "naive")
+# Keys added after configs (and finished zoo stages keyed by config_hash) existed: left out of to_dict at these
+# defaults, so the hash of every earlier config is unchanged.
+LATER_DEFAULTS = {"answer_logits_only": False, "system_prompt": None}
 # Keys that once existed, with where they went.
 MOVED = {"monitor": "the forgetting monitor is now a trainer callback; write it under `callbacks:` with its import "
                     "path (wings_ref/train/configs/README.md)"}
@@ -72,12 +75,18 @@ class TrainConfig:
     save_total_limit: int | None = None
     logging_steps: int = 1
     resume_from_checkpoint: str | None = None  # a checkpoint dir, or "auto" = latest in output_dir
-    bf16: bool = False
+    bf16: bool = False  # bf16 autocast (on CPU too: torch.autocast("cpu"); the weights stay fp32)
+    # The LM head only at positions whose next token is an answer token (the only logits the loss reads): the same
+    # loss with fewer FLOPs; the head is ~20% of a small LLM's compute (SmolLM2-135M's 49,152 x 576 tied embedding).
+    answer_logits_only: bool = False
     gradient_checkpointing: bool = False
     dataloader_num_workers: int = 0
     use_cpu: bool | None = None  # None: CPU when no CUDA device is visible
     deepspeed: str | None = None  # a DeepSpeed JSON (configs/deepspeed_zero2.json); needs the deepspeed package
     answer_format: str | None = None  # "letter" | "text": what the data's answers are; saved in the model config
+    # The system turn of every training conversation; None: WINGS' ("You are a helpful assistant."). A model whose
+    # own chat template has another default (SmolLM2) trains with that one, so its text prompts stay its own.
+    system_prompt: str | None = None
     extra: dict = field(default_factory=dict)  # free-form notes copied into train_log.json
     # Trainer callbacks by import path, {NAME: {path: package.module.factory, **its keyword arguments}} (callbacks.py;
     # the forgetting monitor is one, configs/README.md). They watch training, so they are not in config_hash.
@@ -106,6 +115,8 @@ class TrainConfig:
                 raise TrainConfigError("stage naive has no learners/router; train only [projector] and the LLM "
                                        "(llm, llm_attention, llm_mlp)")
         object.__setattr__(self, "init_new_tokens", tuple(self.init_new_tokens))
+        if self.system_prompt is not None and not self.system_prompt.strip():
+            raise TrainConfigError("system_prompt is empty; give the text of the system turn or leave it out")
         if not 0.0 <= self.warmup_ratio < 1.0:
             raise TrainConfigError(f"warmup_ratio={self.warmup_ratio}; use a fraction in [0, 1)")
         if self.max_length < 8:
@@ -145,6 +156,9 @@ class TrainConfig:
         out["init_new_tokens"] = list(self.init_new_tokens)
         if not self.callbacks:  # absent, as in configs written before callbacks existed
             del out["callbacks"]
+        for key, default in LATER_DEFAULTS.items():  # absent at their default: older configs keep their hash
+            if out[key] == default:
+                del out[key]
         return out
 
     def config_hash(self) -> str:

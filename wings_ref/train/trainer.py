@@ -22,6 +22,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from wings_ref import WingsForConditionalGeneration
 
+from .answer_head import AnswerHead, loss_at
 from .callbacks import attach_callbacks, build_callbacks
 from .config import TrainConfig, check_paths
 from .data import IGNORE_INDEX, ChatEncoding, DataReport, WingsCollator, build_sft_dataset, check_end_of_turn
@@ -46,13 +47,29 @@ def answer_token_loss(outputs, labels: torch.Tensor, num_items_in_batch=None) ->
 
 
 class WingsTrainer(Trainer):
-    """Trainer whose optimizer has one group per (parameter group, decay) with that group's learning rate."""
+    """Trainer whose optimizer has one group per (parameter group, decay) with that group's learning rate; with
+    `answer_logits_only`, the LM head runs on answer positions only (answer_head.py)."""
 
-    def __init__(self, *args, learning_rates: dict[str, float], **kwargs):
+    def __init__(self, *args, learning_rates: dict[str, float], answer_logits_only: bool = False, **kwargs):
         self.learning_rates = learning_rates
-        super().__init__(*args, compute_loss_func=answer_token_loss, **kwargs)
+        self.answer_head: AnswerHead | None = None
+        super().__init__(*args, compute_loss_func=self._answer_loss, **kwargs)
         # the model's forward takes **kwargs; do not let the Trainer push num_items_in_batch into the decoder layers
         self.model_accepts_loss_kwargs = False
+        if answer_logits_only:
+            self.answer_head = AnswerHead(self.model.get_output_embeddings())
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if self.answer_head is None or "labels" not in inputs:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        with self.answer_head.selecting(inputs["labels"]):
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+
+    def _answer_loss(self, outputs, labels, num_items_in_batch=None):
+        keep = None if self.answer_head is None else self.answer_head.keep
+        if keep is None:
+            return answer_token_loss(outputs, labels, num_items_in_batch)
+        return loss_at(outputs.logits, labels, keep, num_items_in_batch)
 
     def create_optimizer(self, model=None) -> torch.optim.Optimizer:
         if self.optimizer is None:
@@ -125,7 +142,8 @@ def build_run(cfg: TrainConfig, callbacks: list[TrainerCallback] | None = None) 
     tokenizer = AutoTokenizer.from_pretrained(cfg.tokenizer_path or cfg.model_path)
     encode = lambda text: tokenizer(text, add_special_tokens=False)["input_ids"]  # noqa: E731
     check_end_of_turn(encode)
-    fmt = ChatEncoding(encode, model.config.image_token_id, model.config.image_seq_length)
+    system = {} if cfg.system_prompt is None else {"system": cfg.system_prompt}
+    fmt = ChatEncoding(encode, model.config.image_token_id, model.config.image_seq_length, **system)
     if model.config.use_learners and fmt.system_prompt_len() != model.config.system_prompt_len:
         logger.warning("config.system_prompt_len=%d but this tokenizer's system prompt has %d tokens",
                        model.config.system_prompt_len, fmt.system_prompt_len())
@@ -140,7 +158,7 @@ def build_run(cfg: TrainConfig, callbacks: list[TrainerCallback] | None = None) 
         pad = model.config.text_config.pad_token_id or tokenizer.eos_token_id
     trainer = WingsTrainer(model=model, args=training_arguments(cfg, lrs), train_dataset=dataset,
                            data_collator=WingsCollator(int(pad)), processing_class=tokenizer,
-                           callbacks=callbacks, learning_rates=lrs)
+                           callbacks=callbacks, learning_rates=lrs, answer_logits_only=cfg.answer_logits_only)
     attach_callbacks(configured, trainer)
     return WingsRun(cfg, trainer, report, trainable, token_ids, configured)
 
