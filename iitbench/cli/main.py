@@ -20,6 +20,7 @@ COMMANDS = {
     "forgetting": ("iitbench.cli.forgetting", "ForgettingCommand"),
     "export-lm-eval": ("iitbench.cli.export_lmeval", "ExportLmEvalCommand"),
     "zoo": ("iitbench.cli.zoo", "ZooCommand"),
+    "merge": ("iitbench.cli.merge", "MergeCommand"),
     "laws": ("iitbench.cli.laws", "LawsCommand"),
     "diagnose": ("iitbench.cli.diagnose", "DiagnoseCommand"),
     "study": ("iitbench.cli.study", "StudyCommand"),
