@@ -24,9 +24,10 @@ class ZooCommand(Command):
         build.add_argument("--out", "--output", dest="out", type=Path, default=None, metavar="DIR",
                            help="output directory (default: the shipped weights, iitbench/zoo/weights)")
         build.add_argument("--seed", type=int, default=0, help="training seed (default: 0)")
-        build.add_argument("--family", default=None, choices=["deep"],
+        build.add_argument("--family", default=None, choices=["deep", "real"],
                            help="build a study family into --out (deep: a 12-layer base and 26 MLLMs on it; "
-                           "iitbench/zoo/deep.py); with --only, just the named ones")
+                           "iitbench/zoo/deep.py; real: MLLMs on SmolLM2-135M-Instruct and merges, "
+                           "iitbench/zoo/real.py); with --only, just the named ones")
         build.add_argument("--sweep", action="store_true",
                            help="build the sweep variants (ablations; with --only, just the named ones) into --out; "
                                 "never into the shipped weights")

@@ -48,11 +48,16 @@ def _key(payload: Any) -> str:
 
 def prepare_data(data_dir: Path, recipe: MLLMRecipe, seed: int) -> MMData:
     """Write the recipe's LLaVA data (once per spec + seed) and its alignment subset."""
+    return prepare_spec_data(data_dir, recipe.data, seed)
+
+
+def prepare_spec_data(data_dir: Path, spec, seed: int) -> MMData:
+    """`prepare_data` for a LlavaDataSpec (the real family's recipes are not MLLMRecipes)."""
     from dataclasses import replace
 
     from iitbench.zoo.llava_data import JSON_FILE, write_llava_data
 
-    spec = replace(recipe.data, seed=seed)
+    spec = replace(spec, seed=seed)
     root = Path(data_dir) / _key(asdict(spec))[:16]
     mix, align, stamp = root / JSON_FILE, root / ALIGN_FILE, root / "done"
     if not stamp.is_file():
@@ -287,4 +292,5 @@ def micro_recipe(method: str) -> MLLMRecipe:
 
 
 __all__ = ["MMData", "STAGE_OVERHEAD_SECONDS", "STEP_SECONDS", "make_mllm", "card_is_current", "export_model",
-           "base_corpus_recipe", "micro_recipe", "new_token_ids", "prepare_data", "run_stage", "stage_config", "train_mllm", "upstream"]
+           "base_corpus_recipe", "micro_recipe", "new_token_ids", "prepare_data", "prepare_spec_data", "run_stage",
+           "stage_config", "train_mllm", "upstream"]

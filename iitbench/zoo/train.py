@@ -144,15 +144,15 @@ def selected(only: Sequence[str] | None, sweep: bool, family: str | None = None,
     default all of them. With a `family` (iitbench/zoo/deep.py): its models named in `only`, default all of them;
     `extra` names recipes given to `train_zoo` directly (tests build micro family members that way).
     """
-    from iitbench.zoo.deep import FAMILIES
     from iitbench.zoo.sweep import sweep_recipes
 
+    families = _families()
     if family is not None:
-        if family not in FAMILIES or sweep:
-            raise UserError(f"--family {family}: use one of {', '.join(FAMILIES)}, without --sweep")
-        members = list(FAMILIES[family]()) + [n for n in extra if n not in RECIPES]
+        if family not in families or sweep:
+            raise UserError(f"--family {family}: use one of {', '.join(families)}, without --sweep")
+        members = list(families[family]()) + [n for n in extra if n not in RECIPES]
         return _pick(members, only, lambda bad: f"--family {family} --only {bad}: not in the family; its names are in "
-                     "iitbench/zoo/deep.py")
+                     f"iitbench/zoo/{family}.py")
     variants = list(sweep_recipes())
     if sweep:
         return _pick(variants, only, lambda bad: f"--sweep --only {bad}: unknown sweep variant; the valid names are "
@@ -163,6 +163,14 @@ def selected(only: Sequence[str] | None, sweep: bool, family: str | None = None,
                         "--out DIR")
     return _pick(list(STAGES), only, lambda bad: f"--only {bad}: unknown zoo model; choose from {', '.join(STAGES)} "
                  "(or a sweep variant with --sweep, see `iitbench zoo list`)")
+
+
+def _families() -> dict[str, Callable[[], dict]]:
+    """Study families by name: deep (iitbench/zoo/deep.py) and real (iitbench/zoo/real.py)."""
+    from iitbench.zoo.deep import FAMILIES as DEEP
+    from iitbench.zoo.real import FAMILIES as REAL
+
+    return {**DEEP, **REAL}
 
 
 def _pick(pool: list[str], only: Sequence[str] | None, refusal: Callable[[str], str]) -> list[str]:
@@ -190,14 +198,12 @@ def train_zoo(out_dir: Path, only: Sequence[str] | None = None, seed: int = 0,
     from iitbench.zoo.sweep import sweep_recipes
 
     log = log or _quiet
-    from iitbench.zoo.deep import FAMILIES
-
     names = selected(only, sweep, family, extra=tuple(recipes or ()))
     out_dir = Path(out_dir)
     if (sweep or family) and out_dir.resolve() == WEIGHTS_DIR.resolve():
         raise UserError(f"{'--sweep' if sweep else '--family'} models are not shipped; pass --out DIR (a directory "
                         "outside iitbench/zoo/weights)")
-    recipes = {**RECIPES, **sweep_recipes(), **(FAMILIES[family]() if family else {}), **(recipes or {})}
+    recipes = {**RECIPES, **sweep_recipes(), **(_families()[family]() if family else {}), **(recipes or {})}
     if work_dir is None:
         from iitbench.datasets.suites import cache_root
 
@@ -207,7 +213,7 @@ def train_zoo(out_dir: Path, only: Sequence[str] | None = None, seed: int = 0,
         t0 = time.perf_counter()
         out = out_dir / name
         recipe = recipes[name]
-        if not force and _skip(name, out, recipe, seed, out_dir):
+        if not force and _skip(name, out, recipe, seed, out_dir, recipes):
             log(f"stage {name}: up to date ({out}), skipped")
             built[name] = out
             continue
@@ -221,6 +227,8 @@ def train_zoo(out_dir: Path, only: Sequence[str] | None = None, seed: int = 0,
             if not (tok_dir / "tokenizer.json").is_file():
                 raise UserError(f"{name} needs the zoo tokenizer in {tok_dir}; build it first (--only tokenizer)")
             built[name] = make_base(out, recipe, seed, tok_dir, log, evaluate=evaluate)
+        elif _is_real(recipe):
+            built[name] = _build_real(out, recipe, seed, out_dir, Path(work_dir), recipes, log, evaluate)
         else:
             built[name] = _build_mllm(name, out, recipe, seed, out_dir, Path(work_dir), recipes, log, evaluate)
         log(f"stage {name}: done in {time.perf_counter() - t0:.0f}s")
@@ -231,13 +239,38 @@ def train_zoo(out_dir: Path, only: Sequence[str] | None = None, seed: int = 0,
     return built
 
 
-def _skip(name: str, out: Path, recipe, seed: int, out_dir: Path) -> bool:
+def _skip(name: str, out: Path, recipe, seed: int, out_dir: Path, recipes: dict) -> bool:
     if isinstance(recipe, (TokenizerRecipe, VisionRecipe, LLMRecipe)):
         return _current(out, _effective(name, recipe, seed), seed)
+    if _is_real(recipe):
+        from iitbench.zoo.real_build import card_is_current as real_current
+
+        return real_current(out, recipe, seed, out_dir, _source(out_dir, "siglip-tiny"), recipes)
     from iitbench.zoo.mllm import card_is_current
 
     return card_is_current(out, recipe, _mllm_seed(recipe, seed), _source(out_dir, recipe.base),
                            _source(out_dir, "siglip-tiny"))
+
+
+def _is_real(recipe) -> bool:
+    from iitbench.zoo.real import MergeRecipe, RealRecipe
+
+    return isinstance(recipe, (RealRecipe, MergeRecipe))
+
+
+def _build_real(out: Path, recipe, seed: int, out_dir: Path, work_dir: Path, recipes: dict,
+                log: Callable[[str], None], evaluate: bool) -> Path:
+    """A real-LLM family member (iitbench/zoo/real.py): an MLLM on a pretrained base, or a merge of one."""
+    from iitbench.zoo.real import MergeRecipe
+    from iitbench.zoo.real_build import make_merge, make_real
+
+    if isinstance(recipe, MergeRecipe):
+        return make_merge(out, recipe, recipes[recipe.source], out_dir, work_dir, log, evaluate=evaluate)
+    vision = _source(out_dir, recipe.vision)
+    if not (vision / "config.json").is_file():
+        raise UserError(f"{recipe.name} needs {recipe.vision} in {out_dir} or the shipped weights; build it first "
+                        f"(--only {recipe.vision})")
+    return make_real(out, recipe, seed, out_dir, vision, work_dir, log, evaluate=evaluate)
 
 
 def _mllm_seed(recipe, seed: int) -> int:
