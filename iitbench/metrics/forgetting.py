@@ -48,16 +48,19 @@ def paired_forgetting(mllm: Iterable[Record], base: Iterable[Record], n_boot: in
             out["n_clusters"] = len({cluster_of(a[k]) for k in ks})
         return out
 
+    # acc_norm needs both records' length-normalised predictions (compact records, e.g. the zoo cards', lack them)
+    with_norm = all("correct_norm" in a[k] and "correct_norm" in b[k] for k in keys)
     result = {
         "per_task": {task: compare(ks) for task, ks in sorted(groups.items())},
         "overall": compare(keys),
-        "per_task_norm": {task: compare(ks, norm=True) for task, ks in sorted(groups.items())},
-        "overall_norm": compare(keys, norm=True),
+        **({"per_task_norm": {task: compare(ks, norm=True) for task, ks in sorted(groups.items())},
+            "overall_norm": compare(keys, norm=True)} if with_norm else {}),
         "n_unpaired": {"mllm_only": len(set(a) - set(b)), "base_only": len(set(b) - set(a))},
         "bootstrap": {"n_boot": n_boot, "seed": seed, "unit": "item", "interval": "percentile 95%",
                       "cluster_unit": "subject (MMLU), else item"},
     }
     if categories:
         result["per_category"] = {c: compare(ks) for c, ks in sorted(categories.items())}
-        result["per_category_norm"] = {c: compare(ks, norm=True) for c, ks in sorted(categories.items())}
+        if with_norm:
+            result["per_category_norm"] = {c: compare(ks, norm=True) for c, ks in sorted(categories.items())}
     return result
