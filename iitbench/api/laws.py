@@ -53,16 +53,20 @@ def _versions() -> dict[str, str]:
 def attention_shift(model: ModelLike, data: str | Path = "iit", *, model_args: str | dict[str, Any] | None = None,
                     limit: int | None = None, head_reduction: str = "sum", per_query_norm: bool = False,
                     segments: str = "content", backend: str = "auto", batch_size: int = 1, seed: int = 0,
-                    sinks: str = "include",
+                    sinks: str = "include", queries: str = "all", reference_base: ModelLike | None = None,
+                    reference_base_args: str | dict[str, Any] | None = None,
                     n_boot: int = 1000, device: str | None = None, output: str | Path | None = None) -> LawsResults:
     """LAWS curves and the attention-shift score of `model` over the image dialogues of `data` (a suite name or a
     dataset directory). head_reduction: sum | mean over heads; per_query_norm: divide each mass by the number of
     query tokens; segments: content (message text only) | all-text; backend: auto | eager (reference); sinks:
-    include | exclude (attention-sink tokens, `iitbench.laws.protocol.SINK_SHARE`, leave their segment)."""
+    include | exclude (attention-sink tokens, `iitbench.laws.protocol.SINK_SHARE`, leave their segment); queries:
+    all (the paper's definition) | after-image (rows from the first V_after token) | answer (the prompt's last
+    token), `iitbench.laws.protocol.QUERY_MODES`; reference_base: a text-only LLM (the model's base) run on the same
+    dialogues without the image, its curves recorded next to the model's (`iitbench.laws.reference`)."""
     from iitbench.data.manifest import load_dataset_dir
     from iitbench.laws.extract import attention_mass
     from iitbench.laws.plots import plot_curves
-    from iitbench.laws.protocol import LawsOptions
+    from iitbench.laws.protocol import QUERY_LABELS, LawsOptions
     from iitbench.laws.store import write_laws
     from iitbench.runner.render import PromptFormat
 
@@ -70,13 +74,18 @@ def attention_shift(model: ModelLike, data: str | Path = "iit", *, model_args: s
         raise UserError(f"--n-boot {n_boot}: must be at least 100")
     if limit is not None and limit < 1:
         raise UserError(f"--limit {limit}: must be at least 1")
+    if reference_base_args and reference_base is None:
+        raise UserError("--reference-base-args needs --reference-base LLM")
     options = LawsOptions(head_reduction=head_reduction, per_query_norm=per_query_norm, segments=segments,
-                          backend=backend, batch_size=batch_size, sinks=sinks)
+                          backend=backend, batch_size=batch_size, sinks=sinks, queries=queries)
     path = resolve_suite(data, seed)[0]
     out = check_output(Path(output) if output is not None else RUNS_ROOT / "laws" / model_slug(spec_of(model)), "laws")
     dataset = load_dataset_dir(path)
-    resolved = resolve_model(model, model_args, device)
     requests = laws_requests(dataset, limit)
+    # The reference first: a wrong --reference-base fails before the model's pass, and one model is loaded at a time.
+    reference = None if reference_base is None else _reference(reference_base, reference_base_args, device,
+                                                                 requests, options)
+    resolved = resolve_model(model, model_args, device)
     results = attention_mass(resolved.adapter, requests, options)
     header = {
         "model": {"name": resolved.spec, "args": resolved.args, **resolved.adapter.describe()},
@@ -84,14 +93,36 @@ def attention_shift(model: ModelLike, data: str | Path = "iit", *, model_args: s
                  "n": len(requests), "skipped_without_image": sum(not i.has_image for i in dataset.items)},
         "settings": {"head_reduction": options.head_reduction, "per_query_norm": options.per_query_norm,
                      "segments": options.segments, "backend": options.backend, "batch_size": options.batch_size,
-                     "sinks": options.sinks,
+                     "sinks": options.sinks, "queries": options.queries,
+                     "reference_base": None if reference_base is None else spec_of(reference_base),
                      "n_boot": n_boot, "seed": seed, "prompt_hash": PromptFormat().hash},
+        "variant": options.variant, "queries_label": QUERY_LABELS[options.queries],
         "versions": _versions(),
     }
     with locked(out):
+        if reference is not None:
+            from iitbench.laws.reference import reference_summary
+
+            header["reference"] = reference_summary(out, results, reference[1], reference[0], n_boot, seed)
         summary = write_laws(out, results, header, n_boot, seed)
         plot_curves(summary, out / "laws_curves")
     return LawsResults(out, summary)
+
+
+def _reference(base: ModelLike, base_args, device, requests, options) -> tuple[dict[str, Any], list]:
+    """(the base's model record, its results on `requests`); the base is freed before the model loads."""
+    import gc
+
+    from iitbench.laws.extract import attention_mass
+    from iitbench.laws.reference import check_text_only
+
+    ref = resolve_model(base, base_args, device)
+    check_text_only(ref.adapter, ref.spec)
+    record = {"name": ref.spec, "args": ref.args, **ref.adapter.describe()}
+    results = attention_mass(ref.adapter, requests, options)
+    del ref
+    gc.collect()
+    return record, results
 
 
 def _delta(directory: str | Path) -> float:

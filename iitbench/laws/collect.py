@@ -1,9 +1,12 @@
 """Per-layer key-column attention mass, accumulated in fp32, and the batch loop every backend shares.
 
-`ColumnMass` holds, per layer and batch row, col[j] = Σ_queries w_i Σ_heads a_ij (w_i = 1 for real tokens, 0 for
-padding), i.e. O(layers x S) memory. A segment's LAWS value is the sum of its columns; the head reduction `mean`
-divides by the number of heads. Backends feed it either attention weights (eager), head-summed maps (WINGS) or
-query/key blocks (the attention-interface backend, `add_blocks`), which never hold more than one block's scores.
+`ColumnMass` holds, per layer and batch row, col[j] = Σ_queries w_i Σ_heads a_ij (w_i = 1 for the summed query
+rows - every real token, or the suffix `--queries` selects - and 0 for the others and padding), i.e. O(layers x S)
+memory. A segment's LAWS value is the sum of its columns; the head reduction `mean` divides by the number of heads.
+With a query selection and `--sinks exclude`, a second weight row (every real token) accumulates the columns sinks
+are detected from, so a sink is the same token whichever rows are summed. Backends feed it either attention weights
+(eager), head-summed maps (WINGS) or query/key blocks (the attention-interface backend, `add_blocks`), which never
+hold more than one block's scores.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from typing import Any
 
 import torch
 
-from iitbench.laws.protocol import IMAGE, LABEL_NAMES, SINK, SINK_SHARE, LawsOptions, LawsResult, Segments
+from iitbench.laws.protocol import (IMAGE, LABEL_NAMES, SINK, SINK_SHARE, LawsOptions, LawsResult, Segments,
+                                    query_start)
 
 DEFAULT_BLOCK_ELEMENTS = 1 << 21  # fp32 scores per query block (8 MiB): O(block x S) memory, whatever S
 
@@ -33,24 +37,33 @@ class Prepared:
 class ColumnMass:
     """Accumulates per-layer key-column masses for one batch."""
 
-    def __init__(self, n_layers: int, query_mask: torch.Tensor, head_reduction: str, block_size: int | None = None):
-        self.weights = query_mask.to(torch.float32)  # [B, S]: which rows are real queries
+    def __init__(self, n_layers: int, query_mask: torch.Tensor, head_reduction: str, block_size: int | None = None,
+                 selected: torch.Tensor | None = None, sink_rows: bool = False):
+        """`query_mask` [B, S]: real tokens; `selected` [B, S]: the summed query rows (None: every real token);
+        `sink_rows`: also accumulate every real token's columns (`sink_cols`) when `selected` is given."""
+        real = query_mask.to(torch.float32)
+        rows = [real] if selected is None else [real * selected.to(real)] + ([real] if sink_rows else [])
+        self.weights = torch.stack(rows, 1)  # [B, R, S]: R = 1, or 2 with the sink-detection row
+        self.sparse = selected is not None  # query blocks without a summed row can be skipped
         # On the model's device: no host sync per block on GPUs.
         self.cols = torch.zeros(n_layers, *query_mask.shape, dtype=torch.float32, device=query_mask.device)
+        self.sink_cols = torch.zeros_like(self.cols) if len(rows) == 2 else None
         self.mean = head_reduction == "mean"
         self.block_size = block_size
         self.seen: set[int] = set()
 
     def _add(self, layer: int, summed: torch.Tensor, n_heads: int) -> None:
         """`summed`: [B, q, k] head-summed probabilities of all queries over keys 0..k."""
-        w = self.weights[:, :summed.shape[1]].to(summed.device)
-        self._add_cols(layer, torch.bmm(w.unsqueeze(1), summed.float()).squeeze(1), n_heads)
+        w = self.weights[:, :, :summed.shape[1]].to(summed.device)
+        self._add_cols(layer, torch.bmm(w, summed.float()), n_heads)
 
     def _add_cols(self, layer: int, col: torch.Tensor, n_heads: int) -> None:
-        """`col`: [B, k] query-weighted, head-summed column masses."""
+        """`col`: [B, R, k] query-weighted, head-summed column masses (row 0 the summed queries)."""
         if self.mean:
             col = col / n_heads
-        self.cols[layer, :, :col.shape[1]] += col.to(self.cols.device)
+        self.cols[layer, :, :col.shape[2]] += col[:, 0].to(self.cols.device)
+        if self.sink_cols is not None:
+            self.sink_cols[layer, :, :col.shape[2]] += col[:, 1].to(self.sink_cols.device)
         self.seen.add(layer)
 
     def add_weights(self, layer: int, weights: torch.Tensor) -> None:
@@ -75,9 +88,12 @@ class ColumnMass:
         key_t, q_buf, buffer = _workspace(query.device, (batch, kv_heads, dim, k_len), batch * heads * block * dim,
                                           batch * heads * block * k_len)
         key_t.copy_(key.transpose(-1, -2))  # [B, H_kv, D, k] fp32; slicing keys keeps BLAS strides
+        rows = self.weights.shape[1]
         for a in range(0, q_len, block):
             b = min(q_len, a + block)
             n = b - a
+            if self.sparse and not bool(self.weights[:, :, a:b].any()):
+                continue  # no summed query in this block (`--queries answer`: all blocks but the last)
             m = None if mask is None else mask[:, :, a:b]
             k_max = k_len
             if causal and m is None:
@@ -107,22 +123,23 @@ class ColumnMass:
             flat.sub_(top).exp_()
             # Σ_i w_i p_hij = Σ_i (w_i / z_hi) e_hij: fold the softmax denominator into the query weights, so the
             # block is never divided, and sum heads and queries in one matrix-vector product.
-            z = flat.sum(-1).view(batch, kv_heads, groups, n)
-            w = self.weights[:, a:b].to(z.device)[:, None, None, :] / z
+            z = flat.sum(-1).view(batch, 1, kv_heads, groups, n)
+            w = self.weights[:, :, a:b].to(z.device)[:, :, None, None, :] / z
             w = torch.where(z > 0, w, torch.zeros_like(w))
-            col = torch.bmm(w.reshape(batch, 1, heads * n), flat.view(batch, heads * n, k_max))
-            self._add_cols(layer, col.squeeze(1), heads)
+            col = torch.bmm(w.reshape(batch, rows, heads * n), flat.view(batch, heads * n, k_max))
+            self._add_cols(layer, col, heads)
 
     def results(self, rows: Sequence[Prepared], options: LawsOptions) -> list[LawsResult]:
         out = []
         for b, row in enumerate(rows):
             n = len(row.ids)
             cols = self.cols[:, b, :n].double().cpu()
-            segments = row.segments if options.sinks == "include" else _without_sinks(row.segments, cols)
+            sinks_from = cols if self.sink_cols is None else self.sink_cols[:, b, :n].double().cpu()
+            segments = row.segments if options.sinks == "include" else _without_sinks(row.segments, sinks_from)
             labels = torch.tensor(segments.labels, dtype=torch.long)
             masses = torch.zeros(len(LABEL_NAMES), cols.shape[0], dtype=torch.float64)
             masses.index_add_(0, labels, cols.T)
-            n_queries = int(self.weights[b].sum().item())
+            n_queries = int(self.weights[b, 0].sum().item())
             if options.per_query_norm:
                 masses /= max(1, n_queries)
             out.append(LawsResult(key=row.key, segments=segments, n_queries=n_queries,
@@ -171,7 +188,14 @@ def run_batches(prepared: Sequence[Prepared], options: LawsOptions, n_layers: in
         chunk = usable[start:start + options.batch_size]
         rows = [prepared[i] for i in chunk]
         inputs = make_inputs(rows)
-        mass = ColumnMass(n_layers, inputs["attention_mask"], options.head_reduction, options.block_size)
+        mask = inputs["attention_mask"]
+        selected = None
+        if options.queries != "all":  # rows are right-padded: prepared positions are batch positions
+            selected = torch.zeros_like(mask)
+            for b, row in enumerate(rows):
+                selected[b, query_start(row.segments.labels, options.queries):len(row.ids)] = 1
+        mass = ColumnMass(n_layers, mask, options.head_reduction, options.block_size, selected,
+                          sink_rows=options.sinks == "exclude")
         with torch.inference_mode():
             forward(inputs, mass)
         if mass.seen != set(range(n_layers)):

@@ -80,6 +80,20 @@ def shift_score(before: np.ndarray, after: np.ndarray, n_boot: int = 1000, seed:
     return Estimate(float(ok.mean()), float(lo), float(hi), int(ok.size), n_undefined)
 
 
+def paired_shift_difference(before: np.ndarray, after: np.ndarray, ref_before: np.ndarray, ref_after: np.ndarray,
+                            n_boot: int = 1000, seed: int = 0) -> Estimate:
+    """Mean over samples of (1 - rho) - (1 - rho_ref): a model's shift minus a reference's on the same samples (rows
+    paired), with a bootstrap 95% CI; samples whose rho is undefined for either are left out and counted."""
+    per = pearson_rows(ref_before, ref_after) - pearson_rows(before, after)
+    ok = per[np.isfinite(per)]
+    if ok.size == 0:
+        return Estimate(float("nan"), float("nan"), float("nan"), 0, int(per.size))
+    rng = np.random.default_rng(seed)
+    boots = ok[rng.integers(0, ok.size, size=(n_boot, ok.size))].mean(axis=1)
+    lo, hi = np.percentile(boots, [2.5, 97.5])
+    return Estimate(float(ok.mean()), float(lo), float(hi), int(ok.size), int(per.size - ok.size))
+
+
 def correlation(x: Sequence[float], y: Sequence[float], n_boot: int = 2000, seed: int = 0) -> Estimate:
     """Pearson r across models with a bootstrap 95% CI (resampling models; degenerate resamples skipped)."""
     xs, ys = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)

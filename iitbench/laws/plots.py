@@ -34,7 +34,14 @@ def _save(fig, stem: Path) -> list[Path]:
 def _ylabel(summary: dict[str, Any]) -> str:
     s = summary.get("settings", {})
     norm = " / query tokens" if s.get("per_query_norm") else ""
-    return f"attention mass ({s.get('head_reduction', 'sum')} over heads{norm})"
+    queries = {"all": "", "after-image": ", queries after the image", "answer": ", answer query"}
+    return f"attention mass ({s.get('head_reduction', 'sum')} over heads{norm}{queries[s.get('queries', 'all')]})"
+
+
+def _queries_note(summary: dict[str, Any]) -> str:
+    """The title's second line: which definition (summaries written before `--queries` are the paper's)."""
+    q = summary.get("settings", {}).get("queries", "all")
+    return "queries: all (the paper's definition)" if q == "all" else f"queries: {q} (not the paper's definition)"
 
 
 def plot_curves(summary: dict[str, Any], stem: Path, title: str | None = None) -> list[Path]:
@@ -47,8 +54,15 @@ def plot_curves(summary: dict[str, Any], stem: Path, title: str | None = None) -
         ax.plot(layers, c["mean"], marker="o", ms=3, color=COLOURS[seg], label=f"V_{seg}")
         ax.fill_between(layers, c["lo"], c["hi"], color=COLOURS[seg], alpha=0.2, lw=0)
     sh = summary["shift"]
-    ax.set_title(title or f"{summary['model']['name']}  shift {sh['value']:.3f} [{sh['lo']:.3f}, {sh['hi']:.3f}]",
-                 fontsize=9)
+    heading = f"{summary['model']['name']}  shift {sh['value']:.3f} [{sh['lo']:.3f}, {sh['hi']:.3f}]"
+    ref = summary.get("reference")
+    if ref:  # the base LLM without the image: dashed, no image curve
+        ref_layers = list(range(1, ref["n_layers"] + 1))
+        for seg in ("before", "after"):
+            ax.plot(ref_layers, ref["curves"][seg]["mean"], ls="--", color=COLOURS[seg],
+                    label=f"V_{seg}, {ref['model']['name']} (no image)")
+        heading += f"; {ref['model']['name']} (no image) {ref['shift']['value']:.3f}"
+    ax.set_title(title or f"{heading}\n{_queries_note(summary)}", fontsize=9)
     ax.set_xlabel("layer")
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_ylabel(_ylabel(summary), fontsize=8)

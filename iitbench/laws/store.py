@@ -13,7 +13,7 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import numpy as np
 
@@ -29,7 +29,9 @@ class LawsSummary(TypedDict):
     schema_version: int  # bumped on incompatible changes
     model: dict[str, Any]  # name, args, fingerprint, describe() of the adapter
     data: dict[str, Any]  # path, name, fingerprint, n items
-    settings: dict[str, Any]  # head_reduction, per_query_norm, segments, backend, batch_size, n_boot, seed
+    settings: dict[str, Any]  # head_reduction, per_query_norm, segments, sinks, queries, reference_base, backend, ...
+    variant: str  # the analysis-variant name, `LawsOptions.variant` (e.g. content-include-sum, ...-after)
+    queries_label: str  # what the summed query rows are (`protocol.QUERY_LABELS`; "all" = the paper's definition)
     n_layers: int
     n_samples: int  # samples analysed (after --limit)
     n_used: int  # samples with text on both sides of an image
@@ -38,6 +40,7 @@ class LawsSummary(TypedDict):
     shift: dict[str, Any]  # value, lo, hi (bootstrap 95% over samples), n, n_undefined
     mean_token_counts: dict[str, float]  # per label, over used samples
     versions: dict[str, str]
+    reference: NotRequired[dict[str, Any]]  # with --reference-base: the base LLM's curves (`iitbench.laws.reference`)
 
 
 def as_arrays(results: Sequence[LawsResult]) -> dict[str, np.ndarray]:

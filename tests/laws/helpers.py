@@ -22,13 +22,14 @@ def two_requests(root) -> list[LawsRequest]:
                                  Message(role="assistant", parts=(TextPart("red"),)), user("And the shape?")))]
 
 
-def masses_from_weights(layers, labels) -> torch.Tensor:
-    """[K, L] masses from per-layer [H, S, S] (or head-summed [S, S]) attention weights of one unpadded sample."""
+def masses_from_weights(layers, labels, first_query: int = 0) -> torch.Tensor:
+    """[K, L] masses from per-layer [H, S, S] (or head-summed [S, S]) attention weights of one unpadded sample,
+    summing the query rows from `first_query` on."""
     lab = torch.tensor(labels)
     out = torch.zeros(len(LABEL_NAMES), len(layers), dtype=torch.float64)
     for layer, w in enumerate(layers):
         w = w.double()
-        col = (w.sum(0) if w.dim() == 3 else w).sum(0)  # heads, then queries
+        col = (w.sum(0) if w.dim() == 3 else w)[first_query:].sum(0)  # heads, then queries
         for k in range(len(LABEL_NAMES)):
             out[k, layer] = col[lab == k].sum()
     return out

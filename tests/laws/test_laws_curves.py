@@ -61,3 +61,15 @@ def test_partial_correlation_removes_what_the_control_explains():
     assert abs(partial.value) < 0.4 and partial.lo < 0 < partial.hi
     own = rng.normal(size=40)  # a real link beyond the learning rate survives the control
     assert partial_correlation(shift + own, delta - own, lr, n_boot=200).value < -0.9
+
+
+def test_paired_shift_difference_is_the_mean_of_per_sample_differences():
+    from iitbench.laws.curves import paired_shift_difference
+
+    before = np.array([[1.0, 2.0, 3.0], [1.0, 0.0, 1.0], [1.0, 1.0, 1.0]])
+    after = np.array([[1.0, 3.0, 2.0], [0.0, 1.0, 1.0], [2.0, 1.0, 0.0]])
+    ref_after = np.array([[3.0, 2.0, 1.0], [0.0, 1.0, 1.0], [1.0, 2.0, 3.0]])
+    est = paired_shift_difference(before, after, before, ref_after, n_boot=300)
+    # sample 0: (1 - 0.5) - (1 + 1) = -1.5; sample 1: the same curves, 0; sample 2: constant before, left out
+    assert est.value == pytest.approx(-0.75) and est.n == 2 and est.n_undefined == 1
+    assert est.lo == pytest.approx(-1.5) and est.hi == pytest.approx(0.0)
