@@ -41,7 +41,7 @@ ANALYSES = ("iit", "context", "forgetting", "laws")  # context: the IIT items cu
 OPTIONAL = ("diagnose",)  # run only where listed: it needs iitbench.api.diagnose (iitbench/diagnose/)
 NEEDS_BASE = ("forgetting", "diagnose")
 EXECUTORS = ("local", "slurm", "submitit-local")
-LAWS_KEYS = ("segments", "sinks", "head_reduction", "per_query_norm")
+LAWS_KEYS = ("segments", "sinks", "head_reduction", "per_query_norm", "queries")
 
 
 @dataclass(frozen=True)
@@ -50,11 +50,16 @@ class LawsVariant:
     sinks: str = "include"
     head_reduction: str = "sum"
     per_query_norm: bool = False
+    queries: str = "all"  # which query rows LAWS sums (iitbench.laws.protocol.QUERY_MODES); all = the paper's
 
     @property
     def key(self) -> str:
-        """Directory suffix, e.g. `content-include-sum`, with `-pq` when masses are per-query normalised."""
-        return f"{self.segments}-{self.sinks}-{self.head_reduction}" + ("-pq" if self.per_query_norm else "")
+        """Directory suffix, e.g. `content-include-sum`, with `-pq` when masses are per-query normalised and
+        `-after` / `-answer` for the query restrictions (the paper's `all` adds nothing, so old names stay)."""
+        from iitbench.laws.protocol import QUERY_SUFFIX
+
+        return (f"{self.segments}-{self.sinks}-{self.head_reduction}" + ("-pq" if self.per_query_norm else "")
+                + QUERY_SUFFIX[self.queries])
 
 
 @dataclass(frozen=True)
@@ -157,6 +162,10 @@ def load_study(path: str | Path) -> Study:
     for i, v in enumerate(raw.get("laws") or [{}]):
         if not isinstance(v, dict) or set(v) - set(LAWS_KEYS):
             raise UserError(f"{path} laws[{i}]: a mapping of {', '.join(LAWS_KEYS)}")
+        from iitbench.laws.protocol import QUERY_MODES
+
+        if v.get("queries", "all") not in QUERY_MODES:
+            raise UserError(f"{path} laws[{i}]: queries {v['queries']!r}: use one of {', '.join(QUERY_MODES)}")
         variants.append(LawsVariant(**v))
     workers = raw.get("workers", 1)
     if not isinstance(workers, int) or workers < 1:

@@ -162,7 +162,8 @@ def run_model(study: Study, entry: ModelEntry) -> dict[str, str]:
     for variant in laws_todo:
         api.attention_shift(adapter, study.suite, limit=study.laws_limit, seed=study.seed, n_boot=study.n_boot,
                             segments=variant.segments, sinks=variant.sinks, head_reduction=variant.head_reduction,
-                            per_query_norm=variant.per_query_norm, output=out / f"laws-{variant.key}")
+                            per_query_norm=variant.per_query_norm, queries=variant.queries,
+                            output=out / f"laws-{variant.key}")
     for job, pending in todo.items():
         if job in entry.analyses:
             status[job] = "done" if pending else "skipped"

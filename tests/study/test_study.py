@@ -140,3 +140,16 @@ def test_the_diagnose_analysis_runs_through_iitbench_api_diagnose(tmp_path, monk
     from iitbench.study.tables import collect
 
     assert collect(tmp_path / "o")[0].diagnose == {"kl_mean": 0.25}
+
+
+def test_laws_variants_take_the_query_restriction_and_keep_old_names(tmp_path):
+    from iitbench.errors import UserError
+    from iitbench.study.config import LawsVariant, load_study
+
+    assert LawsVariant().key == "content-include-sum"  # the paper's definition: directory names unchanged
+    assert LawsVariant(queries="after-image").key == "content-include-sum-after"
+    assert LawsVariant(per_query_norm=True, queries="answer").key == "content-include-sum-pq-answer"
+    bad = tmp_path / "s.yaml"
+    bad.write_text("name: s\noutput: out\nlaws:\n  - {queries: before}\nmodels:\n  - {name: a, model: dummy, base: dummy}\n")
+    with pytest.raises(UserError, match="queries 'before'"):
+        load_study(bad)
