@@ -146,23 +146,26 @@ cells = [
     code("""
         rows = [re.split(r"(?<!\\\\)\\|", line)[1:-1] for line in claims_md.splitlines() if re.match(r"\\| [CF]\\d", line)]
         claims = pd.DataFrame([[c.strip().strip("*") for c in row] for row in rows],
-                              columns=["claim", "statement", "statistic", "evidence", "verdict", "why not"])
-        claims[["claim", "verdict", "evidence"]]
+                              columns=["claim", "statement", "statistic", "population", "evidence", "verdict", "why"])
+        claims[["claim", "verdict", "population", "evidence"]]
     """),
     md("""
         **What this table can and cannot say.**
 
+        - **One rule for every claim** (the table's legend states it): each test is *for* the claim, *against* it
+          or *open*; a test whose outcome changes over 5 bootstrap seeds, or where McNemar's exact test and the CI
+          disagree, is *borderline*. The rule is symmetric in direction, and the `population` column says whether a
+          statistic counts rows or distinct recipes.
         - **C1, C2** rest on one naive and one WINGS model, one seed each, paired over 350 text questions. C1 is
-          "reproduced" when the naive model's CI lies entirely below 0 (a text loss); C2 when the WINGS model's CI
-          does *not* lie below 0 (no loss shown, which is weaker than showing there is none) and its multimodal
-          accuracy is within 5 points of the naive model's. Neither says how often a recipe forgets across seeds;
-          the zoo's retrained seeds are recorded in README.md ("Status").
+          for when the naive model's CI lies entirely below 0 (a text loss); C2 compares WINGS' forgetting with the
+          naive model's and declares a 5-point non-inferiority margin for the multimodal side. Neither says how
+          often a recipe forgets across seeds; the zoo's retrained seeds are recorded in README.md ("Status").
         - **C3** (shift vs forgetting across models) and **F1** (learning rate vs forgetting) are correlations over
           models, and **C5** (learning-rate schemes) and **C6** (learner sets) compare recipe variants. The tiny zoo
           has two MLLMs and no variants, so all four are *not testable here*; the verdict says so instead of guessing.
         - **C4** (WINGS − naive on IIT, paired per item) and **F2** (context effect) are measured on this notebook's
-          small dataset; with a few dozen items their intervals are wide. When C4's interval includes 0 its verdict
-          is "inconclusive", not "not reproduced". Raise `LIMIT` (or use `suite: iit`, 100 dialogues per
+          small dataset; with a few dozen items their intervals are wide. When C4's interval includes 0 its test is
+          open, which is not a verdict against the claim. Raise `LIMIT` (or use `suite: iit`, 100 dialogues per
           configuration) before reading them.
 
         Where these claims can be tested: `leaderboards/studies/deep-zoo.yaml` is the same machinery over 26 MLLMs (3
