@@ -311,7 +311,12 @@ def test_a_device_map_with_disk_offload_scores_like_the_plain_load(wings, wings_
                                                "offload_folder": str(tmp_path / "offload")})
     assert spread.describe()["device_map"] == split and spread.device == "cpu"
     reqs = requests(images)
-    assert spread.score_choices(reqs) == wings.score_choices(reqs)
+    got, want = spread.score_choices(reqs), wings.score_choices(reqs)
+    # Same weights and ops; accelerate's offload hooks may change the fp32 kernel path (a 1e-6 difference was seen
+    # on some CPUs), so equal token counts and log-likelihoods to fp32 rounding, not bit for bit.
+    assert [r.n_tokens for r in got] == [r.n_tokens for r in want]
+    for g, w in zip(got, want):
+        assert g.logliks == pytest.approx(w.logliks, abs=1e-5)
 
 
 def test_a_model_that_cannot_fit_is_a_one_line_error_before_loading(wings_dir, monkeypatch):
