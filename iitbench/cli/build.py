@@ -24,8 +24,13 @@ def _count(flag: str, value: str | None, default: int) -> int | None:
 
 
 def _text_real(args: argparse.Namespace) -> int:
-    from iitbench.datasets.realtext import (BENCHMARKS, DEFAULT_MMLU_PER_SUBJECT, DEFAULT_PER_BENCHMARK,
-                                            RealTextSize, build_text_real)
+    from iitbench.datasets.realtext import (
+        BENCHMARKS,
+        DEFAULT_MMLU_PER_SUBJECT,
+        DEFAULT_PER_BENCHMARK,
+        RealTextSize,
+        build_text_real,
+    )
     from iitbench.datasets.write import is_dataset_dir
     from iitbench.errors import UserError
     from iitbench.runner.outputs import check_output
@@ -43,17 +48,6 @@ def _text_real(args: argparse.Namespace) -> int:
     print(f"Built text-real into {args.out}: {card.n_items} questions ({sources}), seed {args.seed}; scored cloze by "
           f"default. Fingerprint {card.fingerprint[:16]}.")
     return 0
-
-
-def _pool(value: str) -> int | None:
-    from iitbench.errors import UserError
-
-    if value.strip().lower() == "all":
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise UserError(f"--pool {value!r}: give a number of questions per source, or all") from None
 
 
 class BuildCommand(Command):
@@ -117,7 +111,7 @@ class BuildCommand(Command):
         dataset = build(args.source, args.out, sources=args.sources, configs=args.configs,
                         per_config=args.per_config, seed=args.seed, grouping=args.grouping, embedder=args.embedder,
                         split=args.split, progress=not args.no_progress, benchmark=args.benchmark,
-                        circular=args.circular, pool=_pool(args.pool))
+                        circular=args.circular, pool=_count("--pool", args.pool, 1000))
         card = dataset.card
         per_config = ", ".join(f"{c}: {n}" for c, n in card.counts_per_config.items())
         sources = ", ".join(f"{s} {n}" for s, n in card.counts_per_source.items())

@@ -18,8 +18,7 @@ from typing import Any
 
 import torch
 
-from iitbench.laws.protocol import (IMAGE, LABEL_NAMES, SINK, SINK_SHARE, LawsOptions, LawsResult, Segments,
-                                    query_start)
+from iitbench.laws.protocol import IMAGE, LABEL_NAMES, SINK, SINK_SHARE, LawsOptions, LawsResult, Segments, query_start
 
 DEFAULT_BLOCK_ELEMENTS = 1 << 21  # fp32 scores per query block (8 MiB): O(block x S) memory, whatever S
 

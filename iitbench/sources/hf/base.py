@@ -122,6 +122,19 @@ def letter_index(answer: Any, n_choices: int) -> int:
     return LETTERS.index(letter)
 
 
+def labelled_choices(row: dict[str, Any], key_field: str = "answerKey") -> tuple[list[str], int]:
+    """Options and gold index of a row whose `choices` is {"text": [...], "label": [...]} and whose answer is a
+    label (ARC, OpenBookQA; lm-eval's `choices.label.index(answerKey)`, surrounding spaces of the key ignored)."""
+    choices = row.get("choices") or {}
+    texts, labels = list(choices.get("text") or []), [str(x) for x in choices.get("label") or []]
+    if len(texts) != len(labels):
+        raise SkipRow("choices text/label length mismatch")
+    key = str(row.get(key_field) or "").strip()
+    if key not in labels:
+        raise SkipRow("answer not among the options")
+    return texts, labels.index(key)
+
+
 def cloze_meta(context: str, choices: Sequence[Any], description: str = "") -> dict[str, Any]:
     """Question meta for cloze scoring (the option text as the continuation of `context`, as lm-eval's multiple-choice
     tasks do): the context, an optional task description before it, and the options exactly as lm-eval scores them

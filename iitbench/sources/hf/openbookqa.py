@@ -7,22 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 from iitbench.data.types import Question, TextPart
-from iitbench.sources.hf.base import RowContext, SkipRow, SourceSpec, cloze_meta, make_question
+from iitbench.sources.hf.base import RowContext, SkipRow, SourceSpec, cloze_meta, labelled_choices, make_question
 
 
 def convert(row: dict[str, Any], ctx: RowContext) -> Question:
-    choices = row.get("choices") or {}
-    texts, labels = list(choices.get("text") or []), list(choices.get("label") or [])
-    if len(texts) != len(labels):
-        raise SkipRow("choices text/label length mismatch")
-    key = str(row.get("answerKey") or "").lstrip()
-    if key not in labels:
-        raise SkipRow("answer not among the options")
+    texts, gold = labelled_choices(row)
     qid = str(row.get("id") or "")
     if not qid:
         raise SkipRow("missing id")
     stem = str(row.get("question_stem") or "")
-    return make_question(ctx, f"openbookqa/{qid}", [TextPart(stem.strip())], texts, labels.index(key),
+    return make_question(ctx, f"openbookqa/{qid}", [TextPart(stem.strip())], texts, gold,
                          meta=cloze_meta(stem, texts))  # lm-eval's `openbookqa`: the bare stem, the option text follows
 
 
