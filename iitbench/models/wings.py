@@ -41,6 +41,8 @@ from iitbench.models.protocol import (
     GenerateRequest,
     GenerateResult,
     Message,
+    TextScoreRequest,
+    TextScoreResult,
     answer_format_of,
     hf_conversation,
     stable_hash,
@@ -189,6 +191,26 @@ class WingsAdapter(hc.WeightsIdentity, Adapter):
             per_request[owner].append(score)
         return [ChoiceResult(logliks=tuple(s.loglik for s in ss), n_tokens=tuple(s.n_tokens for s in ss))
                 for ss in per_request]
+
+    def score_text(self, requests: Sequence[TextScoreRequest]) -> list[TextScoreResult]:
+        """Raw text, no chat template and no image (cloze prompts, the lm-eval bridge): as `hf-causal:` scores it,
+        so an MLLM and its base LLM get the same tokens; the choices of one context share its KV cache."""
+        seqs: list[ScoreSeq] = []
+        for req in requests:
+            context, continuation = move_trailing_space(req.context, req.continuation)  # lm-eval's rule
+            full = self.processor.encode_text(context + continuation)
+            if context:
+                seq = ScoreSeq(ids=tuple(full), cont_start=split_point(self.processor.encode_text(context), full))
+            else:
+                seq = ScoreSeq(ids=tuple(full), cont_start=0)
+            if seq.cont_start == 0:  # an empty context stands on end-of-text, as lm-eval's does
+                start = self.processor.tokenizer.bos_token_id
+                start = start if isinstance(start, int) else self.processor.tokenizer.eos_token_id
+                seq = ScoreSeq(ids=(int(start),) + seq.ids, cont_start=1)
+            self._check_length(req.key, len(seq.ids))
+            seqs.append(seq)
+        scores = self._score(seqs, [None] * len(seqs), [r.context for r in requests])
+        return [TextScoreResult(loglik=s.loglik, n_tokens=s.n_tokens, is_greedy=s.is_greedy) for s in scores]
 
     def _score(self, seqs: Sequence[ScoreSeq], pixels: Sequence[torch.Tensor | None],
                owners: Sequence[int]) -> list[SeqScore]:
