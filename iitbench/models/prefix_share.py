@@ -11,7 +11,9 @@ token. Per batch of groups:
    candidate with a single token after the prefix (the default letters "A".."D") is scored with NO further forward.
 2. Suffix pass (only candidates with two or more tokens after the prefix): the cache is expanded to one row per such
    candidate (`Cache.batch_select_indices`), and each runs just `ids[L:-1]` (the last token is predicted, never
-   read), right-padded, positions continuing from `L`, attending to its group's prefix through the cache.
+   read), right-padded, positions continuing from `L`, attending to its group's prefix through the cache. The rows
+   are sorted by suffix length and cut into passes of similar width (`split_rows`: fewest padded positions plus a
+   cost per pass), so options of very different lengths (HellaSwag) are not all padded to the longest.
 
 We chose cache expansion over packing candidates with a block mask: it needs no custom 4-D masks, so it works with
 every attention implementation that honours a padding mask and a cache (SDPA, eager, flash). A model that keeps more
@@ -25,6 +27,7 @@ once). The naive path forwards every candidate's whole sequence, so its ratio is
 
 from __future__ import annotations
 
+import copy
 import inspect
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -145,13 +148,29 @@ def _cache_kwarg(model: Any) -> str:
     return "cache" if "cache" in params else "past_key_values"
 
 
-def suffix_pass(model: Any, seqs: Sequence[ScoreSeq], rows: Sequence[tuple[int, int]], chunk: Sequence[PrefixGroup],
-                mask: torch.Tensor, last: torch.Tensor, cache: Any, pad_id: int, device: Any) -> torch.Tensor:
-    """Log-probs (n_rows, width, vocab) of each (group row, sequence) running `ids[L:-1]` over its group's cache.
-    `last`: each prefix row's last position, (groups,) or (3, groups) for M-RoPE; the suffix continues from it."""
-    if not hasattr(cache, "batch_select_indices"):
-        raise ModelError(f"{type(model).__name__} returns no batch-selectable KV cache; pass --model-args "
-                         f"prefix_sharing=false")
+PASS_COST = 32  # one more suffix forward is worth this many padded positions (split heuristic, `split_rows`)
+
+
+def split_rows(lengths: Sequence[int], pass_cost: int = PASS_COST) -> list[list[int]]:
+    """Cut suffix rows into passes of similar width: the row indices, sorted by length (ties in input order), cut into
+    contiguous runs minimising sum(rows x widest row) + pass_cost x passes (exact dynamic programme, O(n^2))."""
+    order = sorted(range(len(lengths)), key=lambda r: (lengths[r], r))
+    n = len(order)
+    best = [0] + [0] * n  # best[k]: cost of the first k sorted rows
+    cut = [0] * (n + 1)
+    for k in range(1, n + 1):
+        width = lengths[order[k - 1]]  # the widest of any run ending at row k
+        best[k], cut[k] = min((best[j] + (k - j) * width + pass_cost, j) for j in range(k))
+    passes, k = [], n
+    while k > 0:
+        passes.append(order[cut[k]:k])
+        k = cut[k]
+    return passes[::-1]
+
+
+def _one_suffix_pass(model: Any, seqs: Sequence[ScoreSeq], rows: Sequence[tuple[int, int]],
+                     chunk: Sequence[PrefixGroup], mask: torch.Tensor, last: torch.Tensor, cache: Any, pad_id: int,
+                     device: Any) -> torch.Tensor:
     width = max(len(seqs[i].ids) - 1 - len(chunk[g].prefix) for g, i in rows)
     ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
     suffix_mask = torch.zeros((len(rows), width), dtype=mask.dtype)
@@ -161,11 +180,33 @@ def suffix_pass(model: Any, seqs: Sequence[ScoreSeq], rows: Sequence[tuple[int, 
         suffix_mask[r, :len(part)] = 1
     select = torch.tensor([g for g, _ in rows], dtype=torch.long)
     positions = last[..., select, None] + torch.arange(1, width + 1)  # (rows, width) or (3, rows, width)
-    cache.batch_select_indices(select.to(device))  # one cache row per candidate (in place; the cache is ours)
+    cache.batch_select_indices(select.to(device))  # one cache row per candidate (in place)
     full_mask = torch.cat([mask[select], suffix_mask], dim=1)
     out = model(input_ids=ids.to(device), attention_mask=full_mask.to(device), position_ids=positions.to(device),
                 use_cache=True, **{_cache_kwarg(model): cache})
     return torch.log_softmax(out.logits.float(), dim=-1)
+
+
+def suffix_pass(model: Any, seqs: Sequence[ScoreSeq], rows: Sequence[tuple[int, int]], chunk: Sequence[PrefixGroup],
+                mask: torch.Tensor, last: torch.Tensor, cache: Any, pad_id: int, device: Any,
+                pass_cost: int = PASS_COST) -> list[torch.Tensor]:
+    """Log-probs (width_r, vocab) of each (group row, sequence) in `rows` running `ids[L:-1]` over its group's cache,
+    in `rows` order. `last`: each prefix row's last position, (groups,) or (3, groups) for M-RoPE; the suffix
+    continues from it. The rows are sorted by suffix length and cut into passes of similar width (`split_rows`), so
+    a pass pads little; every pass but the last runs on a copy of the prefix cache (the last consumes `cache`).
+    A row's log-probs do not depend on the rows beside it (up to float rounding), so neither on the split."""
+    if not hasattr(cache, "batch_select_indices"):
+        raise ModelError(f"{type(model).__name__} returns no batch-selectable KV cache; pass --model-args "
+                         f"prefix_sharing=false")
+    lengths = [len(seqs[i].ids) - 1 - len(chunk[g].prefix) for g, i in rows]
+    passes = split_rows(lengths, pass_cost)
+    result: list[torch.Tensor | None] = [None] * len(rows)
+    for n, members in enumerate(passes):
+        own = cache if n == len(passes) - 1 else copy.deepcopy(cache)
+        logp = _one_suffix_pass(model, seqs, [rows[r] for r in members], chunk, mask, last, own, pad_id, device)
+        for k, r in enumerate(members):
+            result[r] = logp[k, :lengths[r]]
+    return result  # type: ignore[return-value]
 
 
 def _score(seq: ScoreSeq, n_prefix: int, tail: torch.Tensor, suffix: torch.Tensor | None) -> SeqScore:
@@ -181,7 +222,7 @@ def _score(seq: ScoreSeq, n_prefix: int, tail: torch.Tensor, suffix: torch.Tenso
 
 
 def gather_chunk(out: list, seqs: Sequence[ScoreSeq], chunk: Sequence[PrefixGroup], rows: Sequence[tuple[int, int]],
-                 tail: torch.Tensor, suffix: torch.Tensor | None, tally: TokenTally | None) -> None:
+                 tail: torch.Tensor, suffix: Sequence[torch.Tensor] | None, tally: TokenTally | None) -> None:
     """Fill `out[i]` for every member of a chunk of groups from its prefix-pass tail (`tail[g]`) and, for the
     (group row, sequence) pairs in `rows`, its suffix-pass row; count the tokens both passes read."""
     where = {i: r for r, (_, i) in enumerate(rows)}
