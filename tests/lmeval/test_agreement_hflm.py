@@ -12,14 +12,15 @@ OpenBookQA, PIQA, SciQ and two MMLU subjects:
 
 Both must score the same documents with the same context string, choices and gold answer, give every option the same
 log-likelihood within 1e-4, and the same acc and acc_norm predictions and per-task accuracies. The comparison code is
-`benchmarks/lmeval_agreement.py`, which runs it on whole-benchmark subsets and times both harnesses.
+`benchmarks/agreement_harnesses.py`, which `benchmarks/lmeval_agreement.py` also runs on whole-benchmark subsets,
+timing both harnesses.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from benchmarks import lmeval_agreement as la
+from benchmarks import agreement_harnesses as la
 from tests.models.test_smollm2 import converted, real_gguf, smollm2_cache  # noqa: F401 - the shared conversion
 from tests.packaged import need_packaged
 
