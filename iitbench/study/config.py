@@ -6,8 +6,11 @@
     workers: 1                          # local: models processed at once
     slurm: {partition: gpu, timeout_min: 120, gpus_per_node: 1}   # passed to submitit's AutoExecutor
     analyses: [iit, context, forgetting, laws]   # default for every model; `diagnose` is optional (below)
-    suite: iit                          # the IIT run's suite; forgetting always uses the text suite
+    suite: iit                          # the IIT run's (and LAWS') suite: a named suite or a dataset directory
     limit: null                         # first N items per config (all by default)
+    text_suite: text                    # forgetting's and diagnose's suite: text (IIT-synth), text-real, a directory
+    text_limit: null                    # first N items per config of text_suite (default: limit); text-real has one
+                                        # config whose items alternate between its benchmarks, so N spreads evenly
     laws: [{segments: content, sinks: include}, {segments: all-text, sinks: exclude}]
     models:
       - {name: deep-wings, model: "wings:/data/deep-zoo/deep-wings", base: "hf-causal:/data/deep-zoo/base-deep"}
@@ -82,6 +85,8 @@ class Study:
     slurm: dict[str, Any] = field(default_factory=dict)
     suite: str = "iit"
     limit: int | None = None
+    text_suite: str = "text"
+    text_limit: int | None = None
     laws: tuple[LawsVariant, ...] = (LawsVariant(),)
     laws_limit: int | None = None
     n_boot: int = 1000
@@ -143,7 +148,7 @@ def load_study(path: str | Path) -> Study:
     if not isinstance(raw, dict):
         raise UserError(f"{path}: a study file is a mapping (name, output, models, ...)")
     known = {"name", "output", "models", "executor", "workers", "slurm", "analyses", "suite", "limit", "laws",
-             "laws_limit", "n_boot", "seed", "include"}
+             "laws_limit", "n_boot", "seed", "include", "text_suite", "text_limit"}
     unknown = set(raw) - known
     if unknown:
         raise UserError(f"{path}: unknown key(s) {sorted(unknown)}; known: {sorted(known)}")
@@ -173,9 +178,16 @@ def load_study(path: str | Path) -> Study:
     output = Path(_need(raw, "output", str, str(path)))
     if not output.is_absolute():
         output = path.parent / output  # relative to the study file, so a study runs from anywhere
+    limits = {key: raw.get(key) for key in ("limit", "text_limit", "laws_limit")}
+    bad = [k for k, v in limits.items() if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1)]
+    if bad:
+        raise UserError(f"{path}: {bad[0]} must be a positive integer or null, got {limits[bad[0]]!r}")
+    text_limit = limits["text_limit"] if "text_limit" in raw else limits["limit"]
     return Study(name=str(raw.get("name", path.stem)), output=output, models=entries, executor=executor,
-                 workers=workers, slurm=dict(raw.get("slurm") or {}), suite=str(raw.get("suite", "iit")),
-                 limit=raw.get("limit"), laws=tuple(variants), laws_limit=raw.get("laws_limit"),
+                 workers=workers, slurm=dict(raw.get("slurm") or {}),
+                 suite=os.path.expandvars(str(raw.get("suite", "iit"))), limit=limits["limit"],
+                 text_suite=os.path.expandvars(str(raw.get("text_suite", "text"))), text_limit=text_limit,
+                 laws=tuple(variants), laws_limit=raw.get("laws_limit"),
                  n_boot=int(raw.get("n_boot", 1000)), seed=int(raw.get("seed", 0)))
 
 

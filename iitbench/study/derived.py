@@ -26,6 +26,7 @@ run.json
 .iitbench.lock*
 _submitit/
 _data/
+_base/
 """
 
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 from iitbench.errors import UserError
+from iitbench.schema import RUN_FILE, SAMPLES_FILE
 from iitbench.study.config import ModelEntry, Study
 from iitbench.study.derived import GITIGNORE, without_context, write_scored
 from iitbench.study.tables import DIAGNOSE_FILE
@@ -114,6 +117,49 @@ def check_available(study: Study) -> None:
         raise UserError(NO_DIAGNOSE)
 
 
+BASE_RUN_FILES = (RUN_FILE, SAMPLES_FILE)  # what a resumed run reads; results.json is rewritten from them
+
+
+def shared_base_run(study: Study, entry: ModelEntry, adapter) -> Path:
+    """Where the study keeps the base LLM's text run, shared by every model with that base: the base is scored
+    on the same items with the same prompts for each of them (forgetting uses one answer format for both models:
+    the suite's, else the MLLM's), so it runs once. Keyed by everything in that run's identity the study knows."""
+    from iitbench.api.suites import resolve_suite
+    from iitbench.data.manifest import load_dataset_dir
+
+    path, _ = resolve_suite(study.text_suite, study.seed)
+    card = load_dataset_dir(path).card
+    answer_format = card.build.get("candidates") or adapter.capabilities.candidates
+    key = [entry.base, str(Path(path).resolve()), card.fingerprint, answer_format, study.seed]
+    return study.output / "_base" / hashlib.sha256(json.dumps(key, default=str).encode()).hexdigest()[:16]
+
+
+def reuse_base_run(shared: Path, target: Path) -> None:
+    """Start `target` from the shared base run (the runner resumes it: nothing is scored again)."""
+    if target.exists() or not all((shared / f).is_file() for f in BASE_RUN_FILES):
+        return
+    tmp = target.with_name(target.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for name in BASE_RUN_FILES:
+        shutil.copyfile(shared / name, tmp / name)
+    os.replace(tmp, target)
+
+
+def publish_base_run(run: Path, shared: Path) -> None:
+    """Keep a finished base run for the next model (first writer wins; a parallel worker's copy is dropped)."""
+    if shared.exists() or not all((run / f).is_file() for f in BASE_RUN_FILES):
+        return
+    tmp = shared.with_name(f"{shared.name}.{os.getpid()}.partial")
+    tmp.mkdir(parents=True, exist_ok=True)
+    for name in BASE_RUN_FILES:
+        shutil.copyfile(run / name, tmp / name)
+    try:
+        os.replace(tmp, shared)
+    except OSError:  # another worker published first
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def run_model(study: Study, entry: ModelEntry) -> dict[str, str]:
     """Run every job of `entry` not done yet; returns {job: "done" | "skipped"}."""
     from iitbench import api
@@ -149,14 +195,17 @@ def run_model(study: Study, entry: ModelEntry) -> dict[str, str]:
                            progress=False)
         write_scored(run.run_dir)
     if todo["forgetting"]:
-        api.forgetting(adapter, entry.base, suite="text", limit=study.limit, seed=study.seed, n_boot=study.n_boot,
-                       output=out / "forgetting", progress=False)
+        shared = shared_base_run(study, entry, adapter)
+        reuse_base_run(shared, out / "forgetting" / "base")
+        api.forgetting(adapter, entry.base, suite=study.text_suite, limit=study.text_limit, seed=study.seed,
+                       n_boot=study.n_boot, output=out / "forgetting", progress=False)
+        publish_base_run(out / "forgetting" / "base", shared)
     if todo["diagnose"]:
         diagnose = diagnose_api()
         if diagnose is None:
             raise UserError(NO_DIAGNOSE)
         # text items as `forgetting` uses them; image dialogues for mixing from the study's suite, as many as LAWS
-        diagnose(adapter, entry.base, suite="text", iit_suite=study.suite, limit=study.limit,
+        diagnose(adapter, entry.base, suite=study.text_suite, iit_suite=study.suite, limit=study.text_limit,
                  iit_limit=study.laws_limit, seed=study.seed, n_boot=study.n_boot, output=out / DIAGNOSE_FILE.parent,
                  progress=False)
     for variant in laws_todo:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from iitbench.study import validity
+from iitbench.study import benchmarks, validity
 from iitbench.study.claims import claims, reproduction_markdown
 from iitbench.study.tables import collect, corr_table, correlations, laws_table, markdown, models_table, to_csv
 
@@ -77,13 +77,24 @@ def write_leaderboard(study_dir: str | Path, out: str | Path, command: str) -> l
         if stem != "predictors":
             written.append(_write(out / f"{stem}.csv", to_csv(head, body)))
     written.append(_write(out / "predictors.csv", to_csv(*validity.csv_table(found))))
+    if benchmarks.has_benchmarks(rows):
+        head, body = benchmarks.benchmark_table(rows)
+        base_head, base_body = benchmarks.base_row(rows)
+        note = ("Text Δ = model − its base LLM, paired per item, per benchmark of the text suite and per MMLU "
+                "category (points; 95% CI: subject-clustered where MMLU items are in the group, else item "
+                "bootstrap). The base's accuracy on the same items: "
+                + ", ".join(f"{h} {v}" for h, v in zip(base_head[1:], base_body[1:])) + ".")
+        written.append(_write(out / "benchmarks.md", markdown("Text forgetting per benchmark", command, head,
+                                                              body, note)))
+        written.append(_write(out / "benchmarks.csv", to_csv(head, body)))
     intro = (f"{len(rows)} models from `{Path(study_dir).as_posix()}`; roles from each model's `meta` "
              "(group, variant); rows sharing a recipe hash count once. Each row says its population: the rows "
              "(seeds) or recipes a statistic is computed on, and what its CI resamples.")
     written.append(_write(out / "REPRODUCTION.md", reproduction_markdown(claims(rows, variants), command, intro)))
     plot = _plot(rows, variants[0], out / "shift_vs_forgetting.png") if variants else None
     forest = validity.plot(found, out / "predictors.png")
-    return written + [p for p in (plot, forest) if p]
+    pareto = benchmarks.pareto_plot(rows, out / "pareto.png")
+    return written + [p for p in (plot, forest, pareto) if p]
 
 
 def _predictor_note(outcome) -> str:

@@ -29,12 +29,14 @@ Settings and why:
   (benchmarks/real_family_steps.py): SmolLM2 takes up the answer format at once, the steps go to the images.
 - Data: the zoo's multimodal mix (recipes.MM_DATA: 2,100 single-turn image questions + 300 V/TV dialogues, ~6% of the
   answer turns in text), so the naive recipe's forgetting is not hidden behind replay; replay-25 is deep.REPLAY_25.
-- Steps: stage 1 STAGE1_STEPS x 4 = 1,200 image questions; stage 2 STAGE2_STEPS x 4 = 2,400 records (one epoch of
-  MM_DATA). On the 4-layer zoo, 100 + 600 steps x 8 = 5,600 records gave the naive recipe 50-56% on the mm suite and
+- Steps: stage 1 STAGE1_STEPS x 4 = 1,200 image questions; stage 2 STAGE2_STEPS x 4 = 800 records (a third of an
+  epoch of MM_DATA, seeded order). The budget decided it: the family and its study were to fit one working session
+  on 2 cores (`estimate_minutes`: 84 min for the family at 200 steps, 193 min at 600), and at 200 steps the naive
+  stage's answer loss has already fallen from 0.9 to 0.6-0.7 (the 600-step schedule's log at step 200 read the
+  same). On the 4-layer zoo, 100 + 600 steps x 8 = 5,600 records gave the naive recipe 50-56% on the mm suite and
   half of that 43% (chance 25%; leaderboards/deep-zoo/models.md); with a frozen LLM the projector alone gave 34%.
-  SmolLM2 needs no steps to learn the answer format (its answer loss is 0.6 after 5 naive steps, above), so 3,600
-  records with the whole LLM training should put naive clearly above chance; the build's cards record the mm
-  accuracy of each model so this is checked, not assumed. The budget decides the count: see `estimate_minutes`.
+  Whether 2,000 records are enough for a pretrained LLM to see is measured, not assumed: every card records its mm
+  accuracy, and leaderboards/real-llm/models.md shows it next to chance.
 - Compute: batch 4 (samples are ~110-190 tokens), bf16 autocast on CPU (weights, optimizer and checkpoints stay
   fp32) and the LM head on answer positions only (wings_ref/train/answer_head.py). Measured on SmolLM2 (5 steps per
   kind, benchmarks/RESULTS.md "Real-LLM family"): bf16 + answer head 1.46x faster per step than fp32 with the full
@@ -57,7 +59,7 @@ from iitbench.zoo.recipes import MM_DATA, StageRecipe
 SMOLLM2_SYSTEM = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"  # its chat template's default
 HIGH_LLM_LR, LOW_LLM_LR = 1e-4, 1e-5
 PROJECTOR_WARMUP_LR, PROJECTOR_LR, LEARNER_LR = 1e-3, 2e-4, 1e-4
-STAGE1_STEPS, STAGE2_STEPS, SAVE_STEPS = 300, 600, 100
+STAGE1_STEPS, STAGE2_STEPS, SAVE_STEPS = 300, 200, 100
 
 
 @dataclass(frozen=True)

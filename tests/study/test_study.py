@@ -153,3 +153,41 @@ def test_laws_variants_take_the_query_restriction_and_keep_old_names(tmp_path):
     bad.write_text("name: s\noutput: out\nlaws:\n  - {queries: before}\nmodels:\n  - {name: a, model: dummy, base: dummy}\n")
     with pytest.raises(UserError, match="queries 'before'"):
         load_study(bad)
+
+
+def test_forgetting_reads_the_text_suite_and_scores_a_shared_base_once(setup, tmp_path, monkeypatch):
+    """`text_suite`/`text_limit` choose forgetting's items (text-real on the real-LLM family); the base LLM is
+    scored once per study and its run reused by every model with that base (the costly half on real text)."""
+    import iitbench.runner
+
+    root, wings, base, data = setup
+    real = iitbench.runner.run_dataset
+    computed = []
+
+    def spy(adapter, dataset, settings, run_dir, **kw):
+        outcome = real(adapter, dataset, settings, run_dir, **kw)
+        computed.append((run_dir.parent.parent.name, run_dir.name, outcome.computed, settings.limit))
+        return outcome
+
+    monkeypatch.setattr(iitbench.runner, "run_dataset", spy)
+    study = tmp_path / "s.yaml"
+    study.write_text(f"name: x\noutput: o\nsuite: iit\nlimit: 5\ntext_suite: {data}\ntext_limit: 1\n"
+                     "analyses: [forgetting]\nmodels:\n"
+                     f"  - {{name: a, model: \"wings:{wings}\", base: \"hf-causal:{base}\"}}\n"
+                     f"  - {{name: b, model: \"wings:{wings}\", base: \"hf-causal:{base}\"}}\n")
+    assert load_study(study).text_limit == 1 and load_study(study).limit == 5
+    assert main(["study", str(study)]) == 0
+    assert [c[:2] for c in computed] == [("a", "mllm"), ("a", "base"), ("b", "mllm"), ("b", "base")]
+    assert all(c[3] == 1 for c in computed)  # text_limit, not limit
+    assert computed[1][2] == 3 and computed[3][2] == 0  # one item per config of 3 configs; b's base: all reused
+    a, b = (json.loads((tmp_path / "o" / m / "forgetting" / "forgetting.json").read_text()) for m in "ab")
+    assert a["comparison"]["overall"] == b["comparison"]["overall"]
+    assert a["data"]["fingerprint"] == b["data"]["fingerprint"]
+    assert (tmp_path / "o" / ".gitignore").read_text().count("_base/") == 1
+
+
+def test_study_limits_must_be_positive_integers(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\noutput: o\ntext_limit: 0\nmodels:\n  - {name: a, model: random, analyses: [iit]}\n")
+    with pytest.raises(UserError, match="text_limit must be a positive integer"):
+        load_study(bad)

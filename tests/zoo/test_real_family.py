@@ -49,9 +49,9 @@ def test_the_family_has_the_issues_recipes_with_a_shared_stage_1():
     assert list(family).index("real-naive") < min(list(family).index(m.name) for m in merges)  # source first
 
 
-def test_the_step_budget_fits_three_to_three_and_a_half_hours_on_two_idle_cores():
+def test_the_step_budget_fits_one_and_a_half_hours_on_two_idle_cores():
     est = estimate_minutes()
-    assert 180 <= est["wall_minutes"] <= 210, est
+    assert 75 <= est["wall_minutes"] <= 95, est
 
 
 def test_selection_names_only_real_members():
