@@ -37,8 +37,12 @@ def ci_pts(lo: float, hi: float) -> str:
 
 def forgetting_test(row: ModelRow, expected: str = "neg") -> Test:
     """A model's stored text Δ vs its base (item bootstrap CI) with McNemar's exact p beside it; the CI is redrawn
-    under the other stability seeds from the discordant-pair counts."""
+    under the other stability seeds from the discordant-pair counts. Where the stored comparison has a
+    subject-clustered CI (MMLU questions in the suite), that one is used: item resampling is too narrow there."""
     c = row.forgetting["comparison"]["overall"]
+    if c.get("delta_ci95_cluster"):  # MMLU items among them (text-real): the subject-clustered CI, stored as is
+        lo, hi = c["delta_ci95_cluster"]
+        return Test(row.name, c["delta"], lo, hi, expected, p_exact=c.get("mcnemar_p"))
     n_boot = int(row.forgetting["comparison"].get("bootstrap", {}).get("n_boot", N_BOOT))
     redrawn = tuple(paired_redraw(c["n"], c["only_a_correct"], c["only_b_correct"], n_boot, s)
                     for s in STABILITY_SEEDS[1:]) if c.get("n") and "only_a_correct" in c else ()
@@ -58,7 +62,9 @@ def c1(rows: Sequence[ModelRow]) -> Claim:
         return untested("C1", text, "no headline naive model")
     tests = [forgetting_test(r) for r in naive]
     mean = sum(t.value for t in tests) / len(tests)
-    return decided("C1", text, f"paired text Δ vs base per seed (item bootstrap CI, McNemar exact p); mean "
+    unit = ("bootstrap CI clustered by MMLU subject" if naive[0].forgetting["comparison"]["overall"].get(
+        "delta_ci95_cluster") else "item bootstrap CI")
+    return decided("C1", text, f"paired text Δ vs base per seed ({unit}, McNemar exact p); mean "
                    f"{pts(mean)} pts", f"{len(tests)} seeds of the naive recipe (rows), "
                    f"{naive[0].forgetting['comparison']['overall'].get('n', '?')} text items each",
                    _per_seed(tests), tests, "a seed's loss is not settled below 0")

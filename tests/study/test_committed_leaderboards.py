@@ -28,16 +28,19 @@ def test_committed_tables_match_the_committed_results(name, tmp_path, monkeypatc
         assert (tmp_path / file).read_bytes() == (tables / file).read_bytes(), f"{tables / file} is stale"
 
 
-def test_top_level_reproduction_quotes_its_study_verbatim():
-    """leaderboards/REPRODUCTION.md explains the claims in prose around the table of one study; the quoted table must
-    be that study's generated REPRODUCTION.md table, byte for byte (re-copy it when the study changes)."""
+def test_top_level_reproduction_quotes_its_studies_verbatim():
+    """leaderboards/REPRODUCTION.md explains the claims in prose around the tables of its studies (the deep zoo, the
+    real-LLM family); each quoted table must be that study's generated REPRODUCTION.md table, byte for byte (re-copy
+    it when the study changes)."""
     page = ROOT / "leaderboards" / "REPRODUCTION.md"
     if not page.is_file():
         pytest.skip("no leaderboards/REPRODUCTION.md")
     text = page.read_text(encoding="utf-8")
-    begin = text.index("<!-- BEGIN generated from leaderboards/")
-    source = text[begin:].split("from ", 1)[1].split(" ", 1)[0]
-    quoted = text[text.index("\n", begin) + 1:text.index("<!-- END generated -->")]
-    generated = (ROOT / source).read_text(encoding="utf-8")
-    table = "".join(line + "\n" for line in generated.splitlines() if line.startswith("|"))
-    assert table and quoted == table, f"{page}: the claims table differs from {source}; copy it again"
+    blocks = text.split("<!-- BEGIN generated from leaderboards/")[1:]
+    assert blocks, f"{page}: no generated block"
+    for block in blocks:
+        source = "leaderboards/" + block.split(" ", 1)[0]
+        quoted = block[block.index("\n") + 1:block.index("<!-- END generated -->")]
+        generated = (ROOT / source).read_text(encoding="utf-8")
+        table = "".join(line + "\n" for line in generated.splitlines() if line.startswith("|"))
+        assert table and quoted == table, f"{page}: the claims table differs from {source}; copy it again"
