@@ -98,9 +98,17 @@ def encode(adapter, family: str, prompt: TextPrompt) -> Encoded:
     """The prompt's ids as the adapter builds a scoring context (see the module docstring)."""
     window = getattr(adapter, "window", None)
     if prompt.cloze is not None:
+        if family == "wings":  # raw text, no template, no image: the ids WingsAdapter.score_text scores
+            ctx = prompt.cloze.rstrip()
+            ids = list(adapter.processor.encode_text(ctx))
+            if not ids:  # an empty context stands on the start token, as score_text's does
+                start = adapter.processor.tokenizer.bos_token_id
+                ids = [int(start if isinstance(start, int) else adapter.processor.tokenizer.eos_token_id)]
+            fitted, _ = _fit(prompt.key, ids, window, False)
+            return Encoded(prompt.key, fitted, 0, ())
         if family != "causal":
-            raise UserError("cloze prompts (--candidates cloze, the default of text-real): only hf-causal models "
-                            "score raw text; pass --candidates letter or text")
+            raise UserError("cloze prompts (--candidates cloze, the default of text-real): only hf-causal and "
+                            "wings models score raw text; pass --candidates letter or text")
         ctx = prompt.cloze.rstrip()  # lm-eval moves trailing whitespace into the continuation (hf-causal does too)
         ids = adapter.tokenizer(ctx, add_special_tokens=False)["input_ids"]
         prefix = list(getattr(adapter, "raw_prefix_ids", ()) or ())

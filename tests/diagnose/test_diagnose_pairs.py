@@ -139,3 +139,20 @@ def test_the_report_has_a_rival_predictors_section(tmp_path, wings_runs):
     assert "## Rival predictors of text forgetting" in text
     assert f"| [D1] wings-tiny vs base-tiny | {kl['value']:.4f} [{kl['lo']:.4f}, {kl['hi']:.4f}]" in text
     assert (tmp_path / "r-diagnose-layers.png").is_file()
+
+
+def test_cloze_prompts_of_a_wings_mllm_are_the_base_llms_raw_text_ids(tmp_path):
+    """text-real's default answer format is cloze; a WINGS MLLM scores it as raw text (WingsAdapter.score_text), so
+    diagnose reads its answer position on those ids: the base LLM's own, token for token."""
+    from iitbench.api.models import resolve_model
+    from iitbench.diagnose.prompts import TextPrompt, encode
+
+    mllm, base = resolve_model("wings-tiny").adapter, resolve_model("base-tiny").adapter
+    prompt = TextPrompt(key="q1", messages=(), cloze="Question: what is 2 plus 3?\nAnswer: ")
+    wings_ids, causal_ids = encode(mllm, "wings", prompt), encode(base, "causal", prompt)
+    assert wings_ids.ids == tuple(mllm.processor.encode_text("Question: what is 2 plus 3?\nAnswer:"))
+    assert wings_ids.ids == causal_ids.ids and wings_ids.payload == ()
+    found = run_pair("wings-tiny", "base-tiny", tmp_path / "cloze", candidates="cloze", limit=4,
+                     predictors="output_shift")
+    assert found.summary["predictors"]["output_shift"]["status"] == "ok"
+    assert 0 <= found.summary["summary"]["kl_mean"]["value"] < 0.01  # wings-tiny keeps base-tiny's text
