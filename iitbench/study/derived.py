@@ -27,6 +27,8 @@ run.json
 _submitit/
 _data/
 _base/
+**/diagnose/*
+!**/diagnose/diagnose.json
 """
 
 

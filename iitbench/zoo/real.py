@@ -16,7 +16,11 @@ projector into SmolLM2's 576-wide embedding space + SmolLM2. Build path: iitbenc
   at WINGS' low LLM LR), `wings` (learners + router, low LLM LR; seeds 0 and 1), `naive-attention-only` (only the
   LLM's attention projections, at the high LR: Zhu et al., arXiv:2510.08564, report -0.6 points of text forgetting
   against -23.3 for the whole LLM), `naive-replay-25` (a quarter of the answer turns text-only, at the high LR).
-- Merges (`MergeRecipe`, iitbench/merge.py): real-naive's LLM interpolated back toward SmolLM2 at alpha 0, 0.25,
+- `naive-high-lr`: the naive recipe at ten times its LLM rate (1e-3, the rate of the 4-layer zoo's naive recipe).
+  Added after the first build: at 1e-4 and 200 steps SmolLM2 lost nothing measurable on text-real (+0.5 points,
+  95% CI [-2.4, +3.1], 420 items) while reaching 49% on the visual suite, so no recipe forgot and a remedy had
+  nothing to repair. A higher rate stands in for the many more steps of a real LLaVA run (665k samples).
+- Merges (`MergeRecipe`, iitbench/merge.py): naive-high-lr's LLM interpolated back toward SmolLM2 at alpha 0, 0.25,
   0.5 and 0.75 (projector kept), the training-free remedy; seconds to build, minutes to evaluate.
 
 Settings and why:
@@ -58,6 +62,7 @@ from iitbench.zoo.recipes import MM_DATA, StageRecipe
 
 SMOLLM2_SYSTEM = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"  # its chat template's default
 HIGH_LLM_LR, LOW_LLM_LR = 1e-4, 1e-5
+STRESS_LLM_LR = 1e-3  # naive-high-lr: ten times the naive rate, the 4-layer zoo's naive rate (see the docstring)
 PROJECTOR_WARMUP_LR, PROJECTOR_LR, LEARNER_LR = 1e-3, 2e-4, 1e-4
 STAGE1_STEPS, STAGE2_STEPS, SAVE_STEPS = 300, 200, 100
 
@@ -139,19 +144,20 @@ def _wings(name: str, **changes) -> RealRecipe:
     return RealRecipe(name=name, method="wings", stage2=stage2, **changes)
 
 
-MERGE_ALPHAS = (0.0, 0.25, 0.5, 0.75)  # alpha 1 is real-naive itself
+MERGE_ALPHAS = (0.0, 0.25, 0.5, 0.75)  # alpha 1 is the source itself
+MERGE_SOURCE = "real-naive-high-lr"  # the recipe that forgets (real-naive's text delta is within +-3 points of 0)
 
 
 def real_recipes() -> dict[str, Any]:
     """The family's MLLMs and merges by name, in build order (merges after their source)."""
     out = [
         _naive("real-naive"), _naive("real-naive-s1", seed=1),
-        _naive("real-naive-low-lr", lr_llm=LOW_LLM_LR),
+        _naive("real-naive-low-lr", lr_llm=LOW_LLM_LR), _naive("real-naive-high-lr", lr_llm=STRESS_LLM_LR),
         _wings("real-wings"), _wings("real-wings-s1", seed=1),
         _naive("real-naive-attention-only", train=("projector", "llm_attention")),
         _naive("real-naive-replay-25", data=REPLAY_25),
     ]
-    merges = [MergeRecipe(f"real-naive-merge-{round(100 * a):03d}", "real-naive", a) for a in MERGE_ALPHAS]
+    merges = [MergeRecipe(f"{MERGE_SOURCE}-merge-{round(100 * a):03d}", MERGE_SOURCE, a) for a in MERGE_ALPHAS]
     return {r.name: r for r in out + merges}
 
 

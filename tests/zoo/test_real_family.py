@@ -46,7 +46,8 @@ def test_the_family_has_the_issues_recipes_with_a_shared_stage_1():
     assert len({recipe_hash(r) for r in family.values()}) == len(family)
     merges = [r for r in family.values() if isinstance(r, MergeRecipe)]
     assert sorted(m.alpha for m in merges) == [0.0, 0.25, 0.5, 0.75]
-    assert list(family).index("real-naive") < min(list(family).index(m.name) for m in merges)  # source first
+    assert {m.source for m in merges} == {"real-naive-high-lr"}
+    assert list(family).index("real-naive-high-lr") < min(list(family).index(m.name) for m in merges)  # source first
 
 
 def test_the_step_budget_fits_one_and_a_half_hours_on_two_idle_cores():
