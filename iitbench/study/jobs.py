@@ -53,6 +53,13 @@ def card_facts(card: dict[str, Any]) -> dict[str, Any]:
     llm_lrs = [v for s in stages for g, v in s["lr"].items() if g == "llm" or g.startswith("llm_")]
     projector = [s["lr"]["projector"] for s in stages if "projector" in s["lr"]]
     mm = (card.get("eval") or {}).get("mm") or {}
+    if card.get("merge"):  # a merge (iitbench/merge.py) trained nothing: its LLM moved by interpolation (alpha > 0)
+        alpha = float((card.get("recipe") or {}).get("alpha", 0.0))
+        return {"method": card.get("method"), "seed": card.get("seed"), "recipe_hash": card.get("recipe_hash"),
+                "recipe_key": recipe_key(card["recipe"]) if card.get("recipe") else None, "stages": [],
+                "lr_llm": None, "lr_projector": None, "steps": 0, "trained": [], "merge_alpha": alpha,
+                "merge_source": (card.get("recipe") or {}).get("source"), "llm_trained": alpha > 0,
+                "mm_acc": mm.get("mean"), "mm_n": mm.get("n")}
     return {"method": card.get("method"), "seed": card.get("seed"), "recipe_hash": card.get("recipe_hash"),
             "recipe_key": recipe_key(card["recipe"]) if card.get("recipe") else None, "stages": stages,
             "lr_llm": max(llm_lrs) if llm_lrs else None, "lr_projector": projector[-1] if projector else None,

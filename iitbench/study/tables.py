@@ -137,6 +137,13 @@ def context_effect(row: ModelRow) -> float | None:
     return sum(row.scored[i][1] - row.scored_context[i][1] for i in common) / len(common)
 
 
+def _llm_lr(r: ModelRow) -> str:
+    lr = r.info.get("lr_llm")
+    if r.info.get("merge_alpha") is not None:
+        return f"merge α {r.info['merge_alpha']:g}"
+    return "frozen" if lr is None and r.info.get("method") else (f"{lr:g}" if lr else "–")
+
+
 def models_table(rows: Sequence[ModelRow]) -> tuple[list[str], list[list[str]]]:
     head = ["model", "method", "seed", "LLM LR", "IIT acc", "text acc", "base text acc", "text Δ (pts)", "95% CI",
             "McNemar p", "mm acc", "context effect (pts)"]
@@ -146,7 +153,7 @@ def models_table(rows: Sequence[ModelRow]) -> tuple[list[str], list[list[str]]]:
         p = c.get("mcnemar_p")
         lr = r.info.get("lr_llm")
         body.append([r.name, str(r.info.get("method") or "–"), str(r.info.get("seed", "–")),
-                     "frozen" if lr is None and r.info.get("method") else (f"{lr:g}" if lr else "–"),
+                     _llm_lr(r),
                      fmt((r.iit or {}).get("metrics", {}).get("overall", {}).get("acc")), fmt(c.get("acc_a")),
                      fmt(c.get("acc_b")), fmt(c.get("delta"), signed=True), ci(c.get("delta_ci95")),
                      "–" if p is None else f"{p:.2g}", fmt(r.info.get("mm_acc")),

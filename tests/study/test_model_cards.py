@@ -50,3 +50,17 @@ def test_committed_deep_zoo_cards_match_their_recipes():
     split, low = (json.loads((STUDY / n / "model.json").read_text()) for n in ("deep-naive-split",
                                                                                  "deep-naive-uniform-low"))
     assert split["lr_projector"] == 1e-3 and low["lr_projector"] == 5e-5
+
+
+def test_a_merge_card_counts_as_a_moved_llm_unless_alpha_is_zero():
+    """A merge trained nothing, but its LLM is not the base's (alpha > 0): the validity study keeps it among the
+    models whose LLM changed, and the models table names it by its alpha."""
+    from iitbench.study.tables import ModelRow, models_table
+
+    card = {"method": "merge of real-naive-high-lr", "seed": 0, "recipe_hash": "h", "merge": {"alpha": 0.5},
+            "recipe": {"name": "m-050", "source": "real-naive-high-lr", "alpha": 0.5}, "eval": {"mm": {"mean": 0.4}}}
+    facts = card_facts(card)
+    assert facts["llm_trained"] and facts["merge_alpha"] == 0.5 and facts["mm_acc"] == 0.4
+    assert ModelRow(name="m", info=facts).llm_trained
+    assert not ModelRow(name="m0", info=card_facts({**card, "recipe": {**card["recipe"], "alpha": 0.0}})).llm_trained
+    assert models_table([ModelRow(name="m", info=facts)])[1][0][3] == "merge α 0.5"
