@@ -151,7 +151,6 @@ def models_table(rows: Sequence[ModelRow]) -> tuple[list[str], list[list[str]]]:
     for r in rows:
         c = (r.forgetting or {}).get("comparison", {}).get("overall", {})
         p = c.get("mcnemar_p")
-        lr = r.info.get("lr_llm")
         body.append([r.name, str(r.info.get("method") or "–"), str(r.info.get("seed", "–")),
                      _llm_lr(r),
                      fmt((r.iit or {}).get("metrics", {}).get("overall", {}).get("acc")), fmt(c.get("acc_a")),
