@@ -64,3 +64,11 @@ def test_a_merge_card_counts_as_a_moved_llm_unless_alpha_is_zero():
     assert ModelRow(name="m", info=facts).llm_trained
     assert not ModelRow(name="m0", info=card_facts({**card, "recipe": {**card["recipe"], "alpha": 0.0}})).llm_trained
     assert models_table([ModelRow(name="m", info=facts)])[1][0][3] == "merge α 0.5"
+
+
+def test_a_real_family_replicate_is_told_apart_by_its_stage2_seed():
+    """Real-family replicates share stage 1 (built with the build's seed) and re-draw stage 2: model.json's seed is
+    stage 2's, so C2/C4 pair seed k of WINGS with seed k of naive."""
+    card = {"method": "naive", "seed": 0, "stage2_seed": 1, "recipe": {"name": "real-naive-s1", "seed": 1},
+            "stages": []}
+    assert card_facts(card)["seed"] == 1 and card_facts({**card, "stage2_seed": None})["seed"] == 0
