@@ -60,7 +60,8 @@ def card_facts(card: dict[str, Any]) -> dict[str, Any]:
                 "lr_llm": None, "lr_projector": None, "steps": 0, "trained": [], "merge_alpha": alpha,
                 "merge_source": (card.get("recipe") or {}).get("source"), "llm_trained": alpha > 0,
                 "mm_acc": mm.get("mean"), "mm_n": mm.get("n")}
-    seed = card["stage2_seed"] if card.get("stage2_seed") is not None else card.get("seed")  # real family: replicates share stage 1, re-draw stage 2
+    # real family: a replicate shares stage 1 (the build's seed) and re-draws stage 2, so stage 2's seed tells it apart
+    seed = card["stage2_seed"] if card.get("stage2_seed") is not None else card.get("seed")
     return {"method": card.get("method"), "seed": seed, "recipe_hash": card.get("recipe_hash"),
             "recipe_key": recipe_key(card["recipe"]) if card.get("recipe") else None, "stages": stages,
             "lr_llm": max(llm_lrs) if llm_lrs else None, "lr_projector": projector[-1] if projector else None,

@@ -19,7 +19,9 @@ projector into SmolLM2's 576-wide embedding space + SmolLM2. Build path: iitbenc
 - `naive-high-lr`: the naive recipe at ten times its LLM rate (1e-3, the rate of the 4-layer zoo's naive recipe).
   Added after the first build: at 1e-4 and 200 steps SmolLM2 lost nothing measurable on text-real (+0.5 points,
   95% CI [-2.4, +3.1], 420 items) while reaching 49% on the visual suite, so no recipe forgot and a remedy had
-  nothing to repair. A higher rate stands in for the many more steps of a real LLaVA run (665k samples).
+  nothing to repair. A higher rate stands in for the many more steps of a real LLaVA run (665k samples). Measured: it forgets
+  (-11.4 points) but does not converge (final loss 1.44 against 0.60-0.80; visual suite 28.6%, near chance), so it
+  stands for "the LLM was damaged", not for a trained MLLM (leaderboards/REPRODUCTION.md).
 - Merges (`MergeRecipe`, iitbench/merge.py): naive-high-lr's LLM interpolated back toward SmolLM2 at alpha 0, 0.25,
   0.5 and 0.75 (projector kept), the training-free remedy; seconds to build, minutes to evaluate.
 
