@@ -47,9 +47,9 @@ Settings and why:
   fp32) and the LM head on answer positions only (wings_ref/train/answer_head.py). Measured on SmolLM2 (5 steps per
   kind, benchmarks/RESULTS.md "Real-LLM family"): bf16 + answer head 1.46x faster per step than fp32 with the full
   head (the answer head 1.25x in fp32, bf16 1.17x with it); two bf16 runs give bit-identical weights; bf16 vs fp32:
-  losses within 0.09 over 5 steps (at the steepest, 0.001 at the last), weights within 7e-4. One thread per process: two
-  builds side by side (`--only`, two halves of the family; README) double the throughput on 2 cores; stage 1 is
-  built once under a file lock while the other process waits.
+  losses within 0.09 over 5 steps (at the steepest, 0.001 at the last), weights within 7e-4. One thread per process: builds
+  side by side (`--only`, parts of the family; README) use both cores; stage 1 is built once under a file lock
+  while the other processes wait.
 - Checkpoints every SAVE_STEPS steps (the last one kept): a killed build resumes mid-stage.
 """
 
