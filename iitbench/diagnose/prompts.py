@@ -102,8 +102,7 @@ def encode(adapter, family: str, prompt: TextPrompt) -> Encoded:
             ctx = prompt.cloze.rstrip()
             ids = list(adapter.processor.encode_text(ctx))
             if not ids:  # an empty context stands on the start token, as score_text's does
-                start = adapter.processor.tokenizer.bos_token_id
-                ids = [int(start if isinstance(start, int) else adapter.processor.tokenizer.eos_token_id)]
+                ids = [adapter.start_token_id]
             fitted, _ = _fit(prompt.key, ids, window, False)
             return Encoded(prompt.key, fitted, 0, ())
         if family != "causal":

@@ -192,6 +192,12 @@ class WingsAdapter(hc.WeightsIdentity, Adapter):
         return [ChoiceResult(logliks=tuple(s.loglik for s in ss), n_tokens=tuple(s.n_tokens for s in ss))
                 for ss in per_request]
 
+    @property
+    def start_token_id(self) -> int:
+        """What an empty raw-text context stands on: BOS, else EOS (lm-eval's end-of-text)."""
+        start = self.processor.tokenizer.bos_token_id
+        return int(start if isinstance(start, int) else self.processor.tokenizer.eos_token_id)
+
     def score_text(self, requests: Sequence[TextScoreRequest]) -> list[TextScoreResult]:
         """Raw text, no chat template and no image (cloze prompts, the lm-eval bridge): as `hf-causal:` scores it,
         so an MLLM and its base LLM get the same tokens; the choices of one context share its KV cache."""
@@ -204,9 +210,7 @@ class WingsAdapter(hc.WeightsIdentity, Adapter):
             else:
                 seq = ScoreSeq(ids=tuple(full), cont_start=0)
             if seq.cont_start == 0:  # an empty context stands on end-of-text, as lm-eval's does
-                start = self.processor.tokenizer.bos_token_id
-                start = start if isinstance(start, int) else self.processor.tokenizer.eos_token_id
-                seq = ScoreSeq(ids=(int(start),) + seq.ids, cont_start=1)
+                seq = ScoreSeq(ids=(self.start_token_id,) + seq.ids, cont_start=1)
             self._check_length(req.key, len(seq.ids))
             seqs.append(seq)
         scores = self._score(seqs, [None] * len(seqs), [r.context for r in requests])

@@ -26,8 +26,8 @@ def _tiny_base(out: Path, model_type: str, vocab_size: int) -> Path:
     return out
 
 
-def _merge(tmp: Path, base: str, alpha: str = "0.5", model: str = "llava-tiny") -> tuple:
-    out = tmp / "merged"
+def _merge(tmp: Path, base: str, alpha: str = "0.5", model: str = "llava-tiny", out: Path | None = None) -> tuple:
+    out = out or tmp / "merged"
     return lambda: iitbench(["merge", "--model", model, "--base", base, "--alpha", alpha, "--out", str(out)]), [out]
 
 
@@ -74,9 +74,7 @@ def case_out_holds_something_else(tmp):
     out = tmp / "taken"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
-    invoke = lambda: iitbench(["merge", "--model", "llava-tiny", "--base", "base-tiny", "--alpha", "0.5",  # noqa: E731
-                               "--out", str(out)])
-    return invoke, [out / "model.safetensors"], "not empty"
+    return _merge(tmp, "base-tiny", out=out)[0], [out / "model.safetensors"], "not empty"
 
 
 @case
@@ -84,9 +82,7 @@ def case_out_is_a_run_directory(tmp):
     out = tmp / "run"
     out.mkdir()
     (out / "run.json").write_text("{}")
-    invoke = lambda: iitbench(["merge", "--model", "llava-tiny", "--base", "base-tiny", "--alpha", "0.5",  # noqa: E731
-                               "--out", str(out)])
-    return invoke, [out / "model.safetensors"], "iitbench run"
+    return _merge(tmp, "base-tiny", out=out)[0], [out / "model.safetensors"], "iitbench run"
 
 
 @case

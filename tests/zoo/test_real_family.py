@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
-from transformers import TrainerCallback
 
 from iitbench.errors import DataError, UserError
 from iitbench.zoo import CARD_FILE
@@ -27,6 +26,7 @@ from iitbench.zoo.real import (
 )
 from iitbench.zoo.recipes import recipe_hash
 from iitbench.zoo.train import selected, train_zoo
+from tests.wings_ref.train.test_train_resume import StopAfter
 
 BASE_NAME = "tiny-llama"
 
@@ -160,15 +160,6 @@ def test_a_killed_build_resumes_from_the_last_finished_model(built, root, family
     assert any("micro-wings: stage2" in line and "reused" in line for line in logs)  # its finished stages too
     assert (out["micro-naive"] / "model.safetensors").stat().st_mtime_ns == stamp
     assert (out["micro-wings"] / CARD_FILE).is_file()
-
-
-class StopAfter(TrainerCallback):
-    def __init__(self, step: int):
-        self.step = step
-
-    def on_step_end(self, args, state, control, **kwargs):
-        if state.global_step >= self.step:
-            control.should_training_stop = True
 
 
 def test_a_stage_killed_mid_way_resumes_from_its_last_complete_checkpoint(built, family, tmp_path):
